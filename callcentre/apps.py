@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CallcentreConfig(AppConfig):
+    name = "callcentre"
+    verbose_name = _("Call intake")

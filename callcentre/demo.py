@@ -1,0 +1,356 @@
+"""Demo data: a water utility's centre in one city, with a few days of its history.
+
+The history is replayed through the real services at the times it happened, so every
+ticket, deadline and event row is exactly what the product itself would have written.
+"""
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.models import Community, Crew, CrewMembership, Department, District
+from staffing.models import User
+from staffing.roles import Role
+from staffing.services import roles_sync, user_create
+from tickets import services
+from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
+from tickets.models import FaultType, Skill, Ticket
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo mode only, shown on the sign-in page
+
+SKILLS = [("pipe", "管道维修"), ("meter", "水表维修"), ("valve", "阀门与消火栓")]
+
+# code, name, category, default grade, skill
+FAULT_TYPES = [
+    ("burst-main", "爆管（喷射影响交通）", Category.REPAIR, Grade.EMERGENCY, "pipe"),
+    ("area-outage", "大面积停水", Category.REPAIR, Grade.EMERGENCY, "pipe"),
+    ("household-leak", "单户漏水", Category.REPAIR, Grade.GENERAL, "pipe"),
+    ("low-pressure", "水压偏低", Category.REPAIR, Grade.GENERAL, "pipe"),
+    ("household-outage", "单户无水", Category.REPAIR, Grade.GENERAL, "pipe"),
+    ("meter-fault", "水表故障", Category.REPAIR, Grade.GENERAL, "meter"),
+    ("valve-fault", "阀门损坏", Category.REPAIR, Grade.GENERAL, "valve"),
+    ("water-quality", "水质浑浊", Category.COMPLAINT, Grade.GENERAL, None),
+    ("service-complaint", "服务态度投诉", Category.COMPLAINT, Grade.GENERAL, None),
+    ("billing-question", "水费咨询", Category.CONSULT, Grade.CONSULT, None),
+    ("policy-question", "用水政策咨询", Category.CONSULT, Grade.CONSULT, None),
+    ("quality-cycle", "水质检测周期咨询", Category.CONSULT, Grade.CONSULT, None),
+    ("suggestion", "意见建议", Category.SUGGESTION, Grade.CONSULT, None),
+]
+
+# District code, name, centre (lat, lng), communities.
+DISTRICTS = [
+    ("east", "城东片区", (30.6598, 104.1032), ["锦华苑", "东湖花园", "龙舟小区", "望江名苑"]),
+    ("west", "城西片区", (30.6712, 104.0121), ["青羊新村", "金沙花园", "光华小区", "草堂院"]),
+    ("south", "城南片区", (30.6021, 104.0667), ["南湖国际", "桐梓林小区", "天府家园", "棕北小区"]),
+    ("north", "城北片区", (30.7105, 104.0803), ["驷马桥小区", "北湖春天", "火车北站宿舍", "荷花池小区"]),
+]
+
+# Crew code, name, districts, skills, largest pipe (DN), leader, members.
+CREWS = [
+    ("east-1", "城东维修一队", ["east"], ["pipe", "valve"], 800, "crew_east1", ["crew_east1b"]),
+    ("east-2", "城东维修二队", ["east", "north"], ["pipe", "meter"], 400, "crew_east2", []),
+    ("west-1", "城西维修队", ["west"], ["pipe", "meter", "valve"], 600, "crew_west", []),
+    ("south-1", "城南维修队", ["south"], ["pipe", "valve"], 1000, "crew_south", []),
+    ("north-1", "城北维修队", ["north"], ["pipe", "meter"], 600, "crew_north", []),
+]
+
+DEPARTMENTS = [
+    ("network", "管网部", "dept_network"),
+    ("lab", "水质检测中心", "dept_lab"),
+    ("billing", "抄收", "dept_billing"),
+    ("inspection", "稽查部", "dept_inspection"),
+    ("engineering", "工程公司", "dept_engineering"),
+]
+
+# username, role, family name, given name
+STAFF = [
+    ("admin", Role.ADMIN, "系统", "管理员"),
+    ("supervisor", Role.SUPERVISOR, "王", "主管"),
+    ("leader_day", Role.SHIFT_LEADER, "李", "白班长"),
+    ("leader_night", Role.SHIFT_LEADER, "赵", "夜班长"),
+    ("dispatcher", Role.DISPATCHER, "陈", "调度"),
+    ("dispatcher2", Role.DISPATCHER, "周", "调度"),
+    *[(f"agent{n}", Role.AGENT, "坐席", f"{n:02d}") for n in range(1, 9)],
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+DESCRIPTIONS = {
+    "burst-main": ["路口主管爆裂，水柱喷到路面，车辆绕行", "人行道下水管爆裂，路面积水严重"],
+    "area-outage": ["整个小区停水，已持续一小时", "附近几栋楼都没水"],
+    "household-leak": ["厨房水管接头漏水", "卫生间墙内渗水，楼下反映天花板滴水", "水表前阀门漏水"],
+    "low-pressure": ["高层用户水压很低，热水器无法启动", "早晚高峰水压低"],
+    "household-outage": ["家中突然无水，邻居有水", "水龙头出水很小后完全停止"],
+    "meter-fault": ["水表不走字", "水表玻璃破裂"],
+    "valve-fault": ["单元总阀关不严", "消火栓漏水"],
+    "water-quality": ["自来水发黄有异味", "水中有白色悬浮物"],
+    "service-complaint": ["维修人员未按约定时间上门", "维修后现场未清理"],
+    "billing-question": ["本月水费比平时高很多，想核对读数", "阶梯水价怎么计算"],
+    "policy-question": ["一户多人口如何申请调整阶梯水量", "过户需要哪些材料"],
+    "quality-cycle": ["小区二次供水多久检测一次", "水质检测报告在哪里查"],
+    "suggestion": ["建议停水通知提前短信告知", "建议公众号增加进度查询"],
+}
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """Return one demo sign-in per role, for the sign-in page and the run command."""
+    return [
+        (_("Administrator"), "admin"),
+        (_("Supervisor"), "supervisor"),
+        (_("Shift leader"), "leader_day"),
+        (_("Dispatcher"), "dispatcher"),
+        (_("Seat agent"), "agent1"),
+        (_("Crew leader"), "crew_east1"),
+        (_("Crew member"), "crew_east1b"),
+        (_("Department staff"), "dept_billing"),
+    ]
+
+
+class DemoBuilder:
+    def __init__(self, *, seed: int, days: int, per_day: int, now: datetime) -> None:
+        self.random = random.Random(seed)
+        self.days = days
+        self.per_day = per_day
+        self.now = now
+
+    @transaction.atomic
+    def build_configuration(self) -> None:
+        roles_sync()
+        skills = {
+            code: Skill.objects.get_or_create(code=code, defaults={"name": name})[0]
+            for code, name in SKILLS
+        }
+        for order, (code, name, category, grade, skill) in enumerate(FAULT_TYPES):
+            FaultType.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "category": category,
+                    "default_grade": grade,
+                    "skill": skills.get(skill),
+                    "sort_order": order,
+                },
+            )
+        for code, name, (lat, lng), communities in DISTRICTS:
+            district, _ = District.objects.get_or_create(code=code, defaults={"name": name})
+            for n, community in enumerate(communities):
+                Community.objects.get_or_create(
+                    district=district,
+                    name=community,
+                    defaults={
+                        "latitude": Decimal(str(round(lat + 0.004 * (n - 1.5), 6))),
+                        "longitude": Decimal(str(round(lng + 0.005 * (n % 2), 6))),
+                    },
+                )
+        for username, role, family, given in STAFF:
+            self._user(username, role, family, given)
+        for code, name, districts, crew_skills, diameter, leader, members in CREWS:
+            crew, _ = Crew.objects.get_or_create(
+                code=code, defaults={"name": name, "max_pipe_diameter": diameter}
+            )
+            crew.districts.set(District.objects.filter(code__in=districts))
+            crew.skills.set([skills[s] for s in crew_skills])
+            for username in [leader, *members]:
+                user = self._user(username, Role.CREW_MEMBER, name, "负责人" if username == leader else "队员")
+                CrewMembership.objects.get_or_create(
+                    crew=crew, user=user, defaults={"is_leader": username == leader}
+                )
+        for code, name, username in DEPARTMENTS:
+            department, _ = Department.objects.get_or_create(code=code, defaults={"name": name})
+            department.members.add(self._user(username, Role.DEPARTMENT, name, "专员"))
+
+    def _user(self, username: str, role: Role, family: str, given: str) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                first_name=given,
+                last_name=family,
+            )
+            if role == Role.ADMIN:
+                user.is_superuser = True
+                user.save(update_fields=["is_superuser"])
+        return user
+
+    def build_history(self) -> int:
+        """Replay ``days`` days of calls up to now; return how many tickets were made."""
+        if Ticket.objects.exists():
+            return 0
+        start = self.now - timedelta(days=self.days)
+        moments = sorted(
+            start + timedelta(seconds=self.random.uniform(0, self.days * 86400))
+            for _ in range(self.days * self.per_day)
+        )
+        for at in moments:
+            self._ticket_life(at)
+        self._showcase()
+        return Ticket.objects.count()
+
+    def _caller(self) -> tuple[str, str]:
+        name = self.random.choice(SURNAMES) + self.random.choice(["先生", "女士"])
+        phone = "1" + self.random.choice(["38", "39", "58", "86", "37"]) + "".join(
+            self.random.choice("0123456789") for _ in range(8)
+        )
+        return name, phone
+
+    def _new_ticket(self, at: datetime, fault_code: str | None = None) -> Ticket:
+        fault = FaultType.objects.get(
+            code=fault_code or self.random.choices(
+                [f[0] for f in FAULT_TYPES],
+                weights=[1, 1, 8, 5, 4, 3, 2, 2, 1, 4, 2, 1, 1],
+            )[0]
+        )
+        community = self.random.choice(list(Community.objects.select_related("district")))
+        name, phone = self._caller()
+        agent = User.objects.get(username=f"agent{self.random.randint(1, 8)}")
+        road = fault.code == "burst-main"
+        with time_machine.travel(at, tick=False):
+            return services.ticket_create(
+                actor=agent,
+                channel=self.random.choices(
+                    [Channel.HOTLINE, Channel.WECHAT, Channel.GOV_12345, Channel.APP],
+                    weights=[12, 3, 2, 1],
+                )[0],
+                category=fault.category,
+                fault_type=fault,
+                description=self.random.choice(DESCRIPTIONS[fault.code]),
+                caller_name=name,
+                caller_phone=phone,
+                address=f"{community.name}{'门口主干道' if road else ''}",
+                building="" if road else str(self.random.randint(1, 24)),
+                unit="" if road else str(self.random.randint(1, 4)),
+                room="" if road else f"{self.random.randint(1, 30)}0{self.random.randint(1, 4)}",
+                community=community,
+            )
+
+    def _step(self, at: datetime, service, **kwargs) -> datetime | None:
+        """Run ``service`` at ``at`` if that moment has already come; return it, else None."""
+        if at > self.now:
+            return None
+        with time_machine.travel(at, tick=False):
+            service(**kwargs)
+        return at
+
+    def _later(self, at: datetime, low: int, high: int) -> datetime:
+        return at + timedelta(minutes=self.random.randint(low, high))
+
+    def _ticket_life(self, at: datetime) -> None:
+        ticket = self._new_ticket(at)
+        dispatcher = User.objects.get(username=self.random.choice(["dispatcher", "dispatcher2"]))
+        at = self._step(self._later(at, 1, 6), services.ticket_verify, actor=dispatcher, ticket=ticket)
+        if at is None:
+            return
+        if ticket.grade == Grade.CONSULT or ticket.category == Category.COMPLAINT:
+            self._referral(ticket, at, dispatcher)
+            return
+        crew = self._crew_for(ticket)
+        at = self._step(
+            self._later(at, 2, 25), services.ticket_dispatch, actor=dispatcher, ticket=ticket, crew=crew
+        )
+        if at is None:
+            return
+        leader = crew.memberships.get(is_leader=True).user
+        at = self._step(self._later(at, 1, 16), services.ticket_accept, actor=leader, ticket=ticket)
+        if at is None:
+            return
+        at = self._step(self._later(at, 15, 120), services.ticket_arrive, actor=leader, ticket=ticket)
+        if at is None:
+            return
+        if ticket.grade == Grade.EMERGENCY:
+            at = self._step(
+                self._later(at, 10, 80), services.ticket_mitigate, actor=leader, ticket=ticket,
+                note="关闭上游阀门，已止水",
+            )
+            if at is None:
+                return
+        at = self._step(
+            self._later(at, 30, 400),
+            services.ticket_resolve,
+            actor=leader,
+            ticket=ticket,
+            measures=self.random.choice(["更换管段并试压", "更换阀门密封件", "更换水表", "紧固接头，恢复供水"]),
+            parts=self.random.choice(["DN25 PPR 管 1.5 m", "阀门密封圈 2 个", "水表 1 块", ""]),
+            cost=Decimal(self.random.choice(["0", "45.00", "120.00", "360.00"])),
+        )
+        if at is None:
+            return
+        self._step(self._later(at, 10, 110), services.ticket_close, actor=dispatcher, ticket=ticket)
+
+    def _referral(self, ticket: Ticket, at: datetime, dispatcher: User) -> None:
+        code = {"water-quality": "lab", "service-complaint": "inspection"}.get(
+            ticket.fault_type.code, "billing"
+        )
+        department = Department.objects.get(code=code)
+        at = self._step(
+            self._later(at, 5, 40), services.ticket_refer, actor=dispatcher, ticket=ticket,
+            department=department,
+        )
+        if at is None:
+            return
+        staff = department.members.first()
+        at = self._step(
+            self._later(at, 30, 600), services.ticket_answer, actor=staff, ticket=ticket,
+            answer="已电话联系用户并答复，用户表示理解",
+        )
+        if at is None:
+            return
+        self._step(self._later(at, 10, 120), services.ticket_close, actor=dispatcher, ticket=ticket)
+
+    def _crew_for(self, ticket: Ticket) -> Crew:
+        crews = list(Crew.objects.filter(districts=ticket.district_id, is_active=True))
+        return self.random.choice(crews or list(Crew.objects.all()))
+
+    def _showcase(self) -> None:
+        """Leave the last hour with tickets in every state, to show each screen at work."""
+        now = self.now
+        dispatcher = User.objects.get(username="dispatcher")
+        supervisor = User.objects.get(username="supervisor")
+        crew = Crew.objects.get(code="east-1")
+        leader = User.objects.get(username="crew_east1")
+
+        self._new_ticket(now - timedelta(minutes=3), "household-leak")
+        self._new_ticket(now - timedelta(minutes=8), "burst-main")
+        waiting = self._new_ticket(now - timedelta(minutes=40), "low-pressure")
+        self._step(now - timedelta(minutes=37), services.ticket_verify, actor=dispatcher, ticket=waiting)
+
+        burst = self._new_ticket(now - timedelta(minutes=50), "burst-main")
+        for minutes, service, kwargs in [
+            (48, services.ticket_verify, {}),
+            (45, services.ticket_dispatch, {"crew": crew}),
+        ]:
+            self._step(now - timedelta(minutes=minutes), service, actor=dispatcher, ticket=burst, **kwargs)
+        for minutes, service, kwargs in [
+            (42, services.ticket_accept, {}),
+            (20, services.ticket_arrive, {}),
+        ]:
+            self._step(now - timedelta(minutes=minutes), service, actor=leader, ticket=burst, **kwargs)
+        with time_machine.travel(now - timedelta(minutes=15), tick=False):
+            services.extension_request(
+                actor=leader,
+                ticket=burst,
+                milestone=Milestone.MITIGATE,
+                requested_due=burst.mitigate_due + timedelta(hours=1),
+                cause=ExtensionCause.OBJECTIVE,
+                reason="上游阀门锈死，需调用备用阀门钥匙",
+            )
+        child = self._new_ticket(now - timedelta(minutes=30), "burst-main")
+        self._step(
+            now - timedelta(minutes=28), services.ticket_merge, actor=dispatcher, ticket=child,
+            parent=burst, reason="同一爆管点的重复来电",
+        )
+        mistaken = self._new_ticket(now - timedelta(minutes=25), "household-leak")
+        self._step(
+            now - timedelta(minutes=20), services.ticket_cancel, actor=dispatcher, ticket=mistaken,
+            reason="用户来电确认已自行修好",
+        )
+        raised = self._new_ticket(now - timedelta(minutes=35), "household-outage")
+        self._step(
+            now - timedelta(minutes=33), services.ticket_reclassify, actor=supervisor, ticket=raised,
+            grade=Grade.EMERGENCY, reason="整栋楼无水，按紧急处理",
+        )

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Return the navigation links the signed-in person's role may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_links": [], "demo_mode": settings.DEMO_MODE}
+    links = [(reverse("home"), _("Home")), (reverse("tickets:list"), _("Tickets"))]
+    if user.has_perm("tickets.add_ticket"):
+        links.append((reverse("tickets:create"), _("New ticket")))
+    if user.has_perm("tickets.view_all_tickets"):
+        links.append((reverse("api-docs"), _("API")))
+    if user.is_staff:
+        links.append((reverse("admin:index"), _("Administration")))
+    return {"nav_links": links, "demo_mode": settings.DEMO_MODE}

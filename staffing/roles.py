@@ -1,0 +1,105 @@
+"""The roles of the centre and what each may do, as Django groups with permissions."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    # Listed in order of precedence: a user in two groups lands on the first one's home.
+    ADMIN = "admin", _("Administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    SHIFT_LEADER = "shift_leader", _("Shift leader")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    AGENT = "agent", _("Seat agent")
+    CREW_MEMBER = "crew_member", _("Crew member")
+    DEPARTMENT = "department", _("Department staff")
+
+
+_CONFIGURATION_MODELS = [
+    "tickets.slapolicy",
+    "tickets.faulttype",
+    "tickets.skill",
+    "dispatch.district",
+    "dispatch.community",
+    "dispatch.crew",
+    "dispatch.crewmembership",
+    "dispatch.department",
+]
+
+
+def _manage(models_: list[str]) -> list[str]:
+    perms = []
+    for model in models_:
+        app_label, name = model.split(".")
+        perms += [f"{app_label}.{verb}_{name}" for verb in ("view", "add", "change", "delete")]
+    return perms
+
+
+_FRONT_DESK = ["tickets.view_all_tickets", "tickets.add_ticket", "tickets.merge_ticket"]
+
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.AGENT: _FRONT_DESK,
+    Role.SHIFT_LEADER: [
+        *_FRONT_DESK,
+        "tickets.verify_ticket",
+        "tickets.reclassify_ticket",
+        "tickets.cancel_ticket",
+        "tickets.reopen_ticket",
+        "tickets.approve_extension",
+    ],
+    Role.DISPATCHER: [
+        *_FRONT_DESK,
+        "tickets.verify_ticket",
+        "tickets.dispatch_ticket",
+        "tickets.refer_ticket",
+        "tickets.answer_ticket",
+        "tickets.close_ticket",
+        "tickets.reclassify_ticket",
+        "tickets.cancel_ticket",
+        "tickets.reopen_ticket",
+        "tickets.request_extension",
+        "tickets.approve_extension",
+    ],
+    Role.SUPERVISOR: [
+        *_FRONT_DESK,
+        "tickets.verify_ticket",
+        "tickets.dispatch_ticket",
+        "tickets.refer_ticket",
+        "tickets.answer_ticket",
+        "tickets.close_ticket",
+        "tickets.reclassify_ticket",
+        "tickets.cancel_ticket",
+        "tickets.reopen_ticket",
+        "tickets.request_extension",
+        "tickets.approve_extension",
+        "tickets.approve_human_extension",
+        *_manage(_CONFIGURATION_MODELS),
+    ],
+    Role.CREW_MEMBER: [
+        "tickets.view_crew_tickets",
+        "tickets.accept_ticket",
+        "tickets.decline_ticket",
+        "tickets.arrive_ticket",
+        "tickets.mitigate_ticket",
+        "tickets.resolve_ticket",
+        "tickets.request_extension",
+        # Checked again per ticket: only the leader of the ticket's crew signs an extension.
+        "tickets.approve_extension",
+    ],
+    Role.DEPARTMENT: ["tickets.view_department_tickets", "tickets.answer_ticket"],
+}
+# The administrator may do everything a supervisor may, and manage users and schedules.
+ROLE_PERMISSIONS[Role.ADMIN] = [
+    *ROLE_PERMISSIONS[Role.SUPERVISOR],
+    *_manage(["staffing.user", "auth.group"]),
+    *_manage(
+        [
+            "django_celery_beat.periodictask",
+            "django_celery_beat.crontabschedule",
+            "django_celery_beat.intervalschedule",
+        ]
+    ),
+]
+
+# Roles whose members use the Django admin for configuration data.
+STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR}

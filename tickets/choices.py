@@ -1,0 +1,76 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Grade(models.TextChoices):
+    """Urgency grade of the fault grading standard (故障分级标准)."""
+
+    EMERGENCY = "emergency", _("Emergency")
+    GENERAL = "general", _("General")
+    CONSULT = "consult", _("Consult")
+
+
+class Category(models.TextChoices):
+    REPAIR = "repair", _("Repair")
+    COMPLAINT = "complaint", _("Complaint")
+    CONSULT = "consult", _("Consult")
+    SUGGESTION = "suggestion", _("Suggestion")
+
+
+class Channel(models.TextChoices):
+    HOTLINE = "hotline", _("Hotline")
+    WECHAT = "wechat", _("WeChat")
+    APP = "app", _("Mobile app")
+    WEB = "web", _("Web form")
+    GOV_12345 = "gov_12345", _("12345 hotline transfer")
+    MAYOR_MAILBOX = "mayor_mailbox", _("Mayor's mailbox")
+    MEDIA = "media", _("Media")
+    WALK_IN = "walk_in", _("Walk-in")
+
+
+class State(models.TextChoices):
+    NEW = "new", _("New")
+    VERIFIED = "verified", _("Verified")
+    DISPATCHED = "dispatched", _("Dispatched")
+    ACCEPTED = "accepted", _("Accepted")
+    ON_SITE = "on_site", _("On site")
+    MITIGATED = "mitigated", _("Water stopped")
+    REFERRED = "referred", _("Referred")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+    MERGED = "merged", _("Merged")
+
+
+# States in which a ticket still needs work; cancel is allowed from any of them.
+OPEN_STATES = [
+    State.NEW,
+    State.VERIFIED,
+    State.DISPATCHED,
+    State.ACCEPTED,
+    State.ON_SITE,
+    State.MITIGATED,
+    State.REFERRED,
+    State.RESOLVED,
+]
+FINAL_STATES = [State.CLOSED, State.CANCELLED, State.MERGED]
+
+
+class Milestone(models.TextChoices):
+    DISPATCH = "dispatch", _("Dispatch")
+    ACCEPT = "accept", _("Accept")
+    ARRIVE = "arrive", _("Arrive on site")
+    MITIGATE = "mitigate", _("Stop the water")
+    RESOLVE = "resolve", _("Resolve")
+    CLOSE = "close", _("Close")
+
+
+class ExtensionCause(models.TextChoices):
+    OBJECTIVE = "objective", _("Objective cause (materials short, traffic control, …)")
+    HUMAN = "human", _("Human cause (someone delayed it)")
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")

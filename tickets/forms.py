@@ -1,0 +1,132 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
+from tickets.models import Ticket
+from tickets.selectors import fault_types_active
+
+
+def _related(field: str):
+    return Ticket._meta.get_field(field).related_model
+
+
+class TicketCreateForm(forms.Form):
+    caller_phone = PhoneNumberField(label=_("Caller phone"), region="CN")
+    caller_name = forms.CharField(label=_("Caller name"), max_length=60)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    fault_type = forms.ModelChoiceField(label=_("Fault type"), queryset=fault_types_active())
+    grade = forms.ChoiceField(
+        label=_("Grade"),
+        choices=[("", _("As the fault type")), *Grade.choices],
+        required=False,
+        help_text=_("Leave it to follow the fault grading standard."),
+    )
+    district = forms.ModelChoiceField(
+        label=_("District"),
+        queryset=_related("district").objects.filter(is_active=True),
+        required=False,
+    )
+    address = forms.CharField(label=_("Address"), max_length=200)
+    building = forms.CharField(label=_("Building"), max_length=20, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    room = forms.CharField(label=_("Room"), max_length=20, required=False)
+    description = forms.CharField(
+        label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    external_ref = forms.CharField(
+        label=_("External reference"),
+        max_length=60,
+        required=False,
+        help_text=_("For example the 12345 hotline's transfer number."),
+    )
+
+
+def _reason(label=_("Reason"), required=True) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=1000, required=required, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+class ReasonForm(forms.Form):
+    reason = _reason()
+
+
+class NoteForm(forms.Form):
+    note = _reason(_("Note"), required=False)
+
+
+class DispatchForm(forms.Form):
+    crew = forms.ModelChoiceField(
+        label=_("Crew"), queryset=_related("crew").objects.filter(is_active=True)
+    )
+    note = _reason(_("Note"), required=False)
+
+
+class ReferForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=_related("department").objects.filter(is_active=True)
+    )
+    note = _reason(_("Note"), required=False)
+
+
+class ResolveForm(forms.Form):
+    measures = _reason(_("Measures taken"))
+    parts = forms.CharField(label=_("Parts replaced"), max_length=1000, required=False)
+    cost = forms.DecimalField(
+        label=_("Cost (yuan)"), max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = _reason(_("Answer"))
+
+
+class CloseForm(forms.Form):
+    measures = _reason(_("Measures taken"), required=False)
+    parts = forms.CharField(label=_("Parts replaced"), max_length=1000, required=False)
+    cost = forms.DecimalField(
+        label=_("Cost (yuan)"), max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+    result = _reason(_("Answer or result"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        # Blank means "keep what the crew reported", not "erase it".
+        return {key: value for key, value in data.items() if value not in ("", None)}
+
+
+class ReclassifyForm(forms.Form):
+    grade = forms.ChoiceField(label=_("New grade"), choices=Grade.choices)
+    reason = _reason()
+
+
+class ExtensionRequestForm(forms.Form):
+    milestone = forms.ChoiceField(label=_("Deadline"), choices=Milestone.choices)
+    requested_due = forms.DateTimeField(
+        label=_("New deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    cause = forms.ChoiceField(label=_("Cause"), choices=ExtensionCause.choices)
+    reason = _reason()
+    responsible_party = forms.CharField(
+        label=_("Responsible party"),
+        max_length=100,
+        required=False,
+        help_text=_("Required for a human cause."),
+    )
+
+
+class ExtensionDecisionForm(forms.Form):
+    extension = forms.IntegerField(widget=forms.HiddenInput)
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Approve")), ("0", _("Refuse"))],
+        coerce=lambda value: value == "1",
+    )
+    note = _reason(_("Note"), required=False)

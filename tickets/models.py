@@ -1,0 +1,522 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from phonenumber_field.modelfields import PhoneNumberField
+
+from tickets.choices import (
+    OPEN_STATES,
+    Category,
+    Channel,
+    ExtensionCause,
+    ExtensionState,
+    Grade,
+    Milestone,
+    State,
+)
+from tickets.milestones import MILESTONES
+
+
+class Skill(models.Model):
+    """A kind of work a crew can do (pipe repair, meter work, …)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FaultType(models.Model):
+    """A fault the centre recognises, its default urgency grade and the skill it needs."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.REPAIR
+    )
+    default_grade = models.CharField(_("default grade"), max_length=20, choices=Grade.choices)
+    skill = models.ForeignKey(
+        Skill,
+        verbose_name=_("skill needed"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fault_types",
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("fault type")
+        verbose_name_plural = _("fault types")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicy(models.Model):
+    """Time limits of one grade, in minutes after the ticket's receipt; empty means not used."""
+
+    grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices, unique=True)
+    dispatch_minutes = models.PositiveIntegerField(
+        _("dispatched within (min)"),
+        help_text=_("Handed to a crew, or to the responsible department for a consult."),
+    )
+    accept_minutes = models.PositiveIntegerField(
+        _("accepted by the crew within (min)"), null=True, blank=True
+    )
+    arrive_minutes = models.PositiveIntegerField(
+        _("crew on site within (min)"), null=True, blank=True
+    )
+    mitigate_minutes = models.PositiveIntegerField(
+        _("water stopped within (min)"), null=True, blank=True
+    )
+    resolve_minutes = models.PositiveIntegerField(_("repaired within (min)"), null=True, blank=True)
+    close_minutes = models.PositiveIntegerField(
+        _("closed within (min)"),
+        null=True,
+        blank=True,
+        help_text=_("A ticket not closed by then raises the overdue alarm."),
+    )
+
+    class Meta:
+        ordering = ["grade"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(accept_minutes__isnull=True)
+                | Q(accept_minutes__gte=models.F("dispatch_minutes")),
+                name="slapolicy_accept_after_dispatch",
+            ),
+            models.CheckConstraint(
+                condition=Q(arrive_minutes__isnull=True)
+                | Q(accept_minutes__isnull=True)
+                | Q(arrive_minutes__gte=models.F("accept_minutes")),
+                name="slapolicy_arrive_after_accept",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_grade_display())
+
+    def minutes_for(self, milestone: Milestone) -> int | None:
+        return getattr(self, f"{milestone.value}_minutes")
+
+
+def _milestone_index(milestone: Milestone) -> models.Index:
+    spec = MILESTONES[milestone]
+    return models.Index(
+        fields=[spec.due_field],
+        condition=Q(state__in=spec.pending_states),
+        name=f"ticket_{milestone.value}_overdue_idx",
+    )
+
+
+class Ticket(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    fault_type = models.ForeignKey(
+        FaultType, verbose_name=_("fault type"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices)
+    description = models.TextField(_("description"))
+    caller_name = models.CharField(_("caller name"), max_length=60)
+    caller_phone = PhoneNumberField(_("caller phone"))
+    district = models.ForeignKey(
+        "dispatch.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    community = models.ForeignKey(
+        "dispatch.Community",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    address = models.CharField(_("address"), max_length=200)
+    building = models.CharField(_("building"), max_length=20, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    room = models.CharField(_("room"), max_length=20, blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=60, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    state = FSMField(
+        _("state"), max_length=20, choices=State.choices, default=State.NEW, protected=True
+    )
+
+    received_at = models.DateTimeField(_("received at"))
+    # Deadlines run from here: the receipt time, or the time a closed ticket was reopened.
+    sla_started_at = models.DateTimeField(_("SLA clock started at"))
+    dispatch_due = models.DateTimeField(_("dispatch due"), null=True, blank=True)
+    accept_due = models.DateTimeField(_("accept due"), null=True, blank=True)
+    arrive_due = models.DateTimeField(_("arrive due"), null=True, blank=True)
+    mitigate_due = models.DateTimeField(_("water stop due"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("resolve due"), null=True, blank=True)
+    close_due = models.DateTimeField(_("close due"), null=True, blank=True)
+    followup_due = models.DateTimeField(_("callback due"), null=True, blank=True)
+
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    mitigated_at = models.DateTimeField(_("water stopped at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    crew = models.ForeignKey(
+        "dispatch.Crew",
+        verbose_name=_("crew"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    department = models.ForeignKey(
+        "dispatch.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    repair_measures = models.TextField(_("measures taken"), blank=True)
+    repair_parts = models.TextField(_("parts replaced"), blank=True)
+    repair_cost = models.DecimalField(
+        _("cost (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    resolution = models.TextField(_("answer or result"), blank=True)
+    delay_responsible = models.CharField(_("responsible for the delay"), max_length=100, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="ticket_received_idx"),
+            models.Index(fields=["state", "grade"], name="ticket_state_grade_idx"),
+            models.Index(fields=["caller_phone"], name="ticket_caller_phone_idx"),
+            models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
+            models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
+            *(_milestone_index(milestone) for milestone in Milestone),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state=State.MERGED) | Q(parent__isnull=False),
+                name="ticket_merged_has_parent",
+            ),
+            models.CheckConstraint(
+                condition=Q(repair_cost__isnull=True) | Q(repair_cost__gte=0),
+                name="ticket_repair_cost_not_negative",
+            ),
+        ]
+        permissions = [
+            ("view_all_tickets", _("Can see every ticket")),
+            ("view_crew_tickets", _("Can see the tickets of their own crew")),
+            ("view_department_tickets", _("Can see the tickets referred to their department")),
+            ("verify_ticket", _("Can verify a ticket")),
+            ("dispatch_ticket", _("Can dispatch a ticket to a crew")),
+            ("refer_ticket", _("Can refer a ticket to a department")),
+            ("accept_ticket", _("Can accept a dispatched ticket")),
+            ("decline_ticket", _("Can decline a dispatched ticket")),
+            ("arrive_ticket", _("Can report arrival on site")),
+            ("mitigate_ticket", _("Can report the water stopped")),
+            ("resolve_ticket", _("Can resolve a ticket with a repair report")),
+            ("answer_ticket", _("Can answer a referred ticket")),
+            ("close_ticket", _("Can close a ticket")),
+            ("cancel_ticket", _("Can cancel a ticket")),
+            ("merge_ticket", _("Can merge a ticket into an incident")),
+            ("reopen_ticket", _("Can reopen a closed ticket")),
+            ("reclassify_ticket", _("Can change a ticket's grade")),
+            ("request_extension", _("Can request a deadline extension")),
+            ("approve_extension", _("Can approve an extension with an objective cause")),
+            ("approve_human_extension", _("Can approve an extension with a human cause")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # Conditions: pure checks on the row's own fields.
+
+    def is_not_consult(self) -> bool:
+        return self.grade != Grade.CONSULT
+
+    def is_emergency(self) -> bool:
+        return self.grade == Grade.EMERGENCY
+
+    def has_repair_report(self) -> bool:
+        return bool(self.repair_measures.strip())
+
+    def has_answer(self) -> bool:
+        return bool(self.resolution.strip())
+
+    def has_results(self) -> bool:
+        if self.crew_id is not None:
+            return self.has_repair_report() and self.repair_cost is not None
+        return self.has_answer()
+
+    # Transitions: only services call them, inside a transaction, followed by save().
+
+    @transition(state, source=State.NEW, target=State.VERIFIED, permission="tickets.verify_ticket")
+    def verify(self, *, at):
+        self.verified_at = at
+
+    @transition(
+        state,
+        source=State.VERIFIED,
+        target=State.DISPATCHED,
+        conditions=[is_not_consult],
+        permission="tickets.dispatch_ticket",
+    )
+    def dispatch(self, *, crew, at):
+        self.crew = crew
+        self.dispatched_at = at
+
+    @transition(
+        state, source=State.VERIFIED, target=State.REFERRED, permission="tickets.refer_ticket"
+    )
+    def refer(self, *, department, at):
+        self.department = department
+        self.dispatched_at = at
+
+    @transition(
+        state, source=State.DISPATCHED, target=State.ACCEPTED, permission="tickets.accept_ticket"
+    )
+    def accept(self, *, at):
+        self.accepted_at = at
+
+    @transition(
+        state, source=State.DISPATCHED, target=State.VERIFIED, permission="tickets.decline_ticket"
+    )
+    def decline(self, *, at):
+        self.crew = None
+        self.dispatched_at = None
+
+    @transition(
+        state, source=State.ACCEPTED, target=State.ON_SITE, permission="tickets.arrive_ticket"
+    )
+    def arrive(self, *, at):
+        self.arrived_at = at
+
+    @transition(
+        state,
+        source=State.ON_SITE,
+        target=State.MITIGATED,
+        conditions=[is_emergency],
+        permission="tickets.mitigate_ticket",
+    )
+    def mitigate(self, *, at):
+        self.mitigated_at = at
+
+    @transition(
+        state,
+        source=[State.ON_SITE, State.MITIGATED],
+        target=State.RESOLVED,
+        conditions=[has_repair_report],
+        permission="tickets.resolve_ticket",
+    )
+    def resolve(self, *, at):
+        self.resolved_at = at
+
+    @transition(
+        state,
+        source=State.REFERRED,
+        target=State.RESOLVED,
+        conditions=[has_answer],
+        permission="tickets.answer_ticket",
+    )
+    def answer(self, *, at):
+        self.resolved_at = at
+
+    @transition(
+        state,
+        source=State.RESOLVED,
+        target=State.CLOSED,
+        conditions=[has_results],
+        permission="tickets.close_ticket",
+    )
+    def close(self, *, at):
+        self.closed_at = at
+
+    @transition(
+        state, source=OPEN_STATES, target=State.CANCELLED, permission="tickets.cancel_ticket"
+    )
+    def cancel(self, *, at):
+        self.cancelled_at = at
+
+    @transition(
+        state,
+        source=[State.NEW, State.VERIFIED],
+        target=State.MERGED,
+        permission="tickets.merge_ticket",
+    )
+    def merge(self, *, parent, at):
+        self.parent = parent
+
+    @transition(
+        state, source=State.CLOSED, target=State.VERIFIED, permission="tickets.reopen_ticket"
+    )
+    def reopen(self, *, at):
+        self.sla_started_at = at
+        self.verified_at = at
+        for field in ("dispatched_at", "accepted_at", "arrived_at", "mitigated_at"):
+            setattr(self, field, None)
+        self.resolved_at = None
+        self.closed_at = None
+        self.crew = None
+        self.department = None
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's audit trail; rows are only ever added."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        VERIFIED = "verified", _("Verified")
+        DISPATCHED = "dispatched", _("Dispatched")
+        REFERRED = "referred", _("Referred")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        ARRIVED = "arrived", _("Arrived on site")
+        MITIGATED = "mitigated", _("Water stopped")
+        RESOLVED = "resolved", _("Resolved")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+        MERGED = "merged", _("Merged into an incident")
+        REOPENED = "reopened", _("Reopened")
+        RECLASSIFIED = "reclassified", _("Grade changed")
+        EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+        EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+        EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    from_state = models.CharField(_("from"), max_length=20, choices=State.choices)
+    to_state = models.CharField(_("to"), max_length=20, choices=State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ExtensionRequest(models.Model):
+    """A request to move one deadline; the deadline moves only once it is approved."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="extensions"
+    )
+    milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
+    cause = models.CharField(_("cause"), max_length=20, choices=ExtensionCause.choices)
+    reason = models.TextField(_("reason"))
+    responsible_party = models.CharField(_("responsible party"), max_length=100, blank=True)
+    original_due = models.DateTimeField(_("deadline before"))
+    requested_due = models.DateTimeField(_("deadline asked for"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=ExtensionState.choices, default=ExtensionState.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_due__gt=models.F("original_due")),
+                name="extension_moves_deadline_later",
+            ),
+            models.CheckConstraint(
+                condition=~Q(cause=ExtensionCause.HUMAN) | ~Q(responsible_party=""),
+                name="extension_human_names_responsible",
+            ),
+            # One open request per milestone: a second waits until the first is decided.
+            models.UniqueConstraint(
+                fields=["ticket", "milestone"],
+                condition=Q(state=ExtensionState.PENDING),
+                name="extension_one_pending_per_milestone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.milestone} → {self.requested_due:%Y-%m-%d %H:%M}"
+
+
+class TicketSequence(models.Model):
+    """The last ticket number handed out on a day (local date)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ticket number sequence")
+        verbose_name_plural = _("ticket number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"

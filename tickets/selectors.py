@@ -1,0 +1,154 @@
+"""Reads that pages and the API share; each applies who may see what."""
+
+from datetime import datetime
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from tickets.choices import ExtensionState, Milestone
+from django.utils.translation import gettext as _
+
+from tickets.errors import ApplicationError
+from tickets.milestones import MILESTONES
+from tickets.models import ExtensionRequest, FaultType, Ticket
+
+_LIST_RELATED = ("fault_type", "district", "community", "crew", "department")
+
+
+def ticket_visibility_filter(*, user) -> Q | None:
+    """Return the filter of the tickets ``user`` may see; None for every ticket."""
+    if user.has_perm("tickets.view_all_tickets"):
+        return None
+    visible = Q(pk__in=[])
+    if user.has_perm("tickets.view_crew_tickets"):
+        visible |= Q(crew__memberships__user=user)
+    if user.has_perm("tickets.view_department_tickets"):
+        visible |= Q(department__members=user)
+    return visible
+
+
+def ticket_list_for_user(*, user) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.select_related(*_LIST_RELATED)
+    visible = ticket_visibility_filter(user=user)
+    return tickets if visible is None else tickets.filter(visible)
+
+
+def ticket_get_for_user(*, user, number: str) -> Ticket:
+    """Return the ticket numbered ``number`` if ``user`` may see it, else raise not found."""
+    ticket = ticket_list_for_user(user=user).filter(number=number).first()
+    if ticket is None:
+        raise ApplicationError(_("No ticket with that number."), code="not_found")
+    return ticket
+
+
+def ticket_is_visible_to(*, ticket: Ticket, user) -> bool:
+    visible = ticket_visibility_filter(user=user)
+    return visible is None or Ticket.objects.filter(visible, pk=ticket.pk).exists()
+
+
+def ticket_detail_for_user(*, user, number: str) -> Ticket:
+    """Return the ticket with its timeline and extensions loaded, for a detail view."""
+    ticket = ticket_get_for_user(user=user, number=number)
+    ticket.timeline = list(ticket.events.select_related("actor"))
+    ticket.extension_list = list(
+        ticket.extensions.select_related("requested_by", "decided_by")
+    )
+    return ticket
+
+
+def overdue_filter(*, milestone: Milestone, now: datetime) -> Q:
+    """Return the filter of tickets whose ``milestone`` is still ahead of them but past due.
+
+    The state list matches the milestone's partial index, so the query is an index range
+    scan on the deadline column.
+    """
+    spec = MILESTONES[milestone]
+    return Q(state__in=spec.pending_states, **{f"{spec.due_field}__lt": now})
+
+
+def any_overdue_filter(*, now: datetime) -> Q:
+    combined = Q(pk__in=[])
+    for milestone in Milestone:
+        combined |= overdue_filter(milestone=milestone, now=now)
+    return combined
+
+
+def tickets_overdue(*, milestone: Milestone, now: datetime) -> QuerySet[Ticket]:
+    due_field = MILESTONES[milestone].due_field
+    return Ticket.objects.filter(overdue_filter(milestone=milestone, now=now)).order_by(due_field)
+
+
+def ticket_next_deadline(ticket: Ticket) -> tuple[Milestone, datetime] | None:
+    """Return the earliest milestone still ahead of the ticket, with its deadline."""
+    pending = [
+        (getattr(ticket, spec.due_field), milestone)
+        for milestone, spec in MILESTONES.items()
+        if ticket.state in spec.pending_states and getattr(ticket, spec.due_field) is not None
+    ]
+    if not pending:
+        return None
+    due, milestone = min(pending)
+    return milestone, due
+
+
+def tickets_with_original_deadlines(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """Annotate ``original_<milestone>_due``: the deadline before any approved extension."""
+    queryset = Ticket.objects.all() if queryset is None else queryset
+    annotations = {}
+    for milestone, spec in MILESTONES.items():
+        first_approved = ExtensionRequest.objects.filter(
+            ticket=OuterRef("pk"),
+            milestone=milestone,
+            state=ExtensionState.APPROVED,
+            decided_at__gte=OuterRef("sla_started_at"),
+        ).order_by("decided_at", "id")
+        annotations[f"original_{milestone.value}_due"] = Coalesce(
+            Subquery(first_approved.values("original_due")[:1]), F(spec.due_field)
+        )
+    return queryset.annotate(**annotations)
+
+
+def tickets_with_pending_extension(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return queryset.annotate(
+        has_pending_extension=Exists(
+            ExtensionRequest.objects.filter(ticket=OuterRef("pk"), state=ExtensionState.PENDING)
+        )
+    )
+
+
+def fault_types_active() -> QuerySet[FaultType]:
+    return FaultType.objects.filter(is_active=True).select_related("skill")
+
+
+def ticket_milestone_rows(*, ticket: Ticket, now: datetime) -> list[dict]:
+    """Return one row per milestone the ticket has: deadline, actual time and standing.
+
+    ``ticket`` comes from ``ticket_detail_for_user`` (its extensions are loaded); the
+    original deadline is shown where an approved extension moved it.
+    """
+    originals = {}
+    for extension in ticket.extension_list:
+        if extension.state == ExtensionState.APPROVED:
+            originals.setdefault(extension.milestone, extension.original_due)
+    rows = []
+    for milestone, spec in MILESTONES.items():
+        due = getattr(ticket, spec.due_field)
+        done = getattr(ticket, spec.done_field)
+        if due is None:
+            continue
+        if done is not None:
+            standing = "met" if done <= due else "late"
+        elif ticket.state in spec.pending_states:
+            standing = "overdue" if due < now else "pending"
+        else:
+            standing = "skipped"
+        rows.append(
+            {
+                "milestone": milestone,
+                "due": due,
+                "done": done,
+                "standing": standing,
+                "original_due": originals.get(milestone.value),
+            }
+        )
+    return rows

@@ -1,0 +1,285 @@
+"""The API's input and output shapes for tickets; inputs refuse fields they do not know."""
+
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
+from tickets.milestones import MILESTONES
+from tickets.models import ExtensionRequest, FaultType, Ticket, TicketEvent
+from tickets.selectors import ticket_next_deadline
+
+
+class StrictInput(serializers.Serializer):
+    """An input that names every field a client may send and refuses the rest.
+
+    Fields a client must not set (state, number, deadlines, who created it) are refused
+    with a 400 that names them, so a mistaken client learns at once and nothing is applied.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Send a JSON object.")]}, code="invalid"
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors = dict(error.detail)
+        for name in unknown:
+            errors[name] = [_("This field cannot be set.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+def _text(max_length: int, *, required: bool = True) -> serializers.CharField:
+    # DRF's CharField trims whitespace and refuses NUL characters, which PostgreSQL cannot store.
+    if required:
+        return serializers.CharField(max_length=max_length)
+    return serializers.CharField(
+        max_length=max_length, required=False, allow_blank=True, default=""
+    )
+
+
+def _related(field: str):
+    """Return the model a ticket field points to (districts and crews live in dispatch)."""
+    return Ticket._meta.get_field(field).related_model
+
+
+class TicketCreateInput(StrictInput):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    category = serializers.ChoiceField(choices=Category.choices)
+    fault_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=FaultType.objects.select_related("skill")
+    )
+    grade = serializers.ChoiceField(
+        choices=Grade.choices,
+        required=False,
+        help_text="Defaults to the fault type's grade.",
+    )
+    description = _text(4000)
+    caller_name = _text(60)
+    caller_phone = PhoneNumberField(region="CN")
+    address = _text(200)
+    building = _text(20, required=False)
+    unit = _text(20, required=False)
+    room = _text(20, required=False)
+    district = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=_related("district").objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    community = serializers.PrimaryKeyRelatedField(
+        queryset=_related("community").objects.select_related("district"),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    external_ref = _text(60, required=False)
+
+
+class NoteInput(StrictInput):
+    note = _text(1000, required=False)
+
+
+class ReasonInput(StrictInput):
+    reason = _text(1000)
+
+
+class DispatchInput(StrictInput):
+    crew = serializers.SlugRelatedField(
+        slug_field="code", queryset=_related("crew").objects.all()
+    )
+    note = _text(1000, required=False)
+
+
+class ReferInput(StrictInput):
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=_related("department").objects.filter(is_active=True),
+    )
+    note = _text(1000, required=False)
+
+
+_COST = {"max_digits": 10, "decimal_places": 2, "min_value": 0}
+
+
+class ResolveInput(StrictInput):
+    measures = _text(4000)
+    parts = _text(1000, required=False)
+    cost = serializers.DecimalField(**_COST, required=False, allow_null=True, default=None)
+
+
+class AnswerInput(StrictInput):
+    answer = _text(4000)
+
+
+class CloseInput(StrictInput):
+    measures = serializers.CharField(max_length=4000, required=False)
+    parts = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    cost = serializers.DecimalField(**_COST, required=False)
+    result = serializers.CharField(max_length=4000, required=False)
+
+
+class MergeInput(StrictInput):
+    parent = serializers.CharField(max_length=20, help_text="The incident ticket's number.")
+    reason = _text(1000, required=False)
+
+
+class ReclassifyInput(StrictInput):
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    reason = _text(1000)
+
+
+class ExtensionRequestInput(StrictInput):
+    milestone = serializers.ChoiceField(choices=Milestone.choices)
+    requested_due = serializers.DateTimeField()
+    cause = serializers.ChoiceField(choices=ExtensionCause.choices)
+    reason = _text(1000)
+    responsible_party = _text(100, required=False)
+
+
+class ExtensionDecisionInput(StrictInput):
+    extension = serializers.IntegerField(min_value=1)
+    approve = serializers.BooleanField(default=True)
+    note = _text(1000, required=False)
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    state = serializers.CharField(required=False, help_text="The ticket's current state (409).")
+
+
+class _Named(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class _CommunityOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _NextDeadlineOutput(serializers.Serializer):
+    milestone = serializers.CharField()
+    due = serializers.DateTimeField()
+
+
+class TicketOutput(serializers.ModelSerializer):
+    state_display = serializers.CharField(source="get_state_display")
+    grade_display = serializers.CharField(source="get_grade_display")
+    fault_type = _Named()
+    district = _Named(allow_null=True)
+    community = _CommunityOutput(allow_null=True)
+    crew = _Named(allow_null=True)
+    department = _Named(allow_null=True)
+    caller_phone = serializers.CharField(source="caller_phone.as_e164")
+    parent = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    deadlines = serializers.SerializerMethodField()
+    next_deadline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "state",
+            "state_display",
+            "channel",
+            "category",
+            "fault_type",
+            "grade",
+            "grade_display",
+            "description",
+            "caller_name",
+            "caller_phone",
+            "address",
+            "building",
+            "unit",
+            "room",
+            "district",
+            "community",
+            "external_ref",
+            "parent",
+            "received_at",
+            "deadlines",
+            "next_deadline",
+            "verified_at",
+            "dispatched_at",
+            "accepted_at",
+            "arrived_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "cancelled_at",
+            "crew",
+            "department",
+            "repair_measures",
+            "repair_parts",
+            "repair_cost",
+            "resolution",
+            "delay_responsible",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_deadlines(self, ticket: Ticket) -> dict[str, str | None]:
+        field = serializers.DateTimeField()
+        return {
+            milestone.value: field.to_representation(getattr(ticket, spec.due_field))
+            if getattr(ticket, spec.due_field)
+            else None
+            for milestone, spec in MILESTONES.items()
+        }
+
+    def get_next_deadline(self, ticket: Ticket) -> _NextDeadlineOutput | None:
+        upcoming = ticket_next_deadline(ticket)
+        if upcoming is None:
+            return None
+        milestone, due = upcoming
+        return _NextDeadlineOutput({"milestone": milestone.value, "due": due}).data
+
+
+class TicketEventOutput(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["action", "from_state", "to_state", "actor", "at", "reason", "data"]
+
+
+class ExtensionOutput(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "milestone",
+            "cause",
+            "reason",
+            "responsible_party",
+            "original_due",
+            "requested_due",
+            "state",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+
+
+class TicketDetailOutput(TicketOutput):
+    events = TicketEventOutput(many=True, source="timeline")
+    extensions = ExtensionOutput(many=True, source="extension_list")
+
+    class Meta(TicketOutput.Meta):
+        fields = [*TicketOutput.Meta.fields, "events", "extensions"]

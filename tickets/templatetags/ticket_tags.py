@@ -1,0 +1,55 @@
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets.selectors import ticket_milestone_rows, ticket_next_deadline
+
+register = template.Library()
+
+
+@register.filter
+def duration(minutes: int) -> str:
+    """Render a number of minutes the way a dispatcher reads it: 1 h 05 min, 2 d 3 h."""
+    minutes = abs(int(minutes))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": mins}
+    return _("%(m)d min") % {"m": mins}
+
+
+@register.inclusion_tag("tickets/_next_deadline.html")
+def next_deadline(ticket) -> dict:
+    """Show the ticket's next deadline, coloured by the share of its time that is left."""
+    upcoming = ticket_next_deadline(ticket)
+    if upcoming is None:
+        return {"upcoming": None}
+    milestone, due = upcoming
+    now = timezone.now()
+    total = (due - ticket.sla_started_at).total_seconds()
+    left = (due - now).total_seconds()
+    if left < 0:
+        level = "overdue"
+    elif total > 0 and left / total < 0.5:
+        level = "short"
+    else:
+        level = "ample"
+    return {
+        "upcoming": True,
+        "milestone": milestone,
+        "due": due,
+        "level": level,
+        "minutes": int(left // 60) if left >= 0 else int(-left // 60),
+    }
+
+
+@register.simple_tag
+def milestone_rows(ticket) -> list[dict]:
+    return ticket_milestone_rows(ticket=ticket, now=timezone.now())
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from tickets import views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("", views.ticket_list, name="list"),
+    path("new/", views.ticket_create, name="create"),
+    path("<str:number>/", views.ticket_detail, name="detail"),
+    path("<str:number>/<slug:action>/", views.ticket_act, name="act"),
+]

@@ -1,0 +1,134 @@
+"""Ticket pages: the list, the form for a new ticket, and the ticket with its actions."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tickets import forms, services
+from tickets.actions import ACTIONS, ticket_actions_for_user
+from tickets.errors import ApplicationError
+from tickets.filters import TicketFilter
+from tickets.selectors import ticket_detail_for_user, ticket_get_for_user, ticket_list_for_user
+
+_PAGE_SIZE = 50
+
+# Each page action: the form that reads its input and the service that carries it out.
+_ACTION_FORMS = {
+    "verify": (forms.EmptyForm, services.ticket_verify),
+    "dispatch": (forms.DispatchForm, services.ticket_dispatch),
+    "refer": (forms.ReferForm, services.ticket_refer),
+    "accept": (forms.EmptyForm, services.ticket_accept),
+    "decline": (forms.ReasonForm, services.ticket_decline),
+    "arrive": (forms.EmptyForm, services.ticket_arrive),
+    "mitigate": (forms.NoteForm, services.ticket_mitigate),
+    "resolve": (forms.ResolveForm, services.ticket_resolve),
+    "answer": (forms.AnswerForm, services.ticket_answer),
+    "close": (forms.CloseForm, services.ticket_close),
+    "cancel": (forms.ReasonForm, services.ticket_cancel),
+    "reopen": (forms.ReasonForm, services.ticket_reopen),
+    "reclassify": (forms.ReclassifyForm, services.ticket_reclassify),
+    "request-extension": (forms.ExtensionRequestForm, services.extension_request),
+}
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    tickets = TicketFilter(request.GET, queryset=ticket_list_for_user(user=request.user))
+    page = Paginator(tickets.qs, _PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "tickets/_results.html" if request.htmx else "tickets/list.html"
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, template, {"filter": tickets, "page": page, "query": query.urlencode()}
+    )
+
+
+@permission_required("tickets.add_ticket")
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    form = forms.TicketCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            _show_on_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("Ticket %(number)s logged; tell the caller the number.")
+                % {"number": ticket.number},
+            )
+            return redirect("tickets:detail", number=ticket.number)
+    status = 400 if form.is_bound else 200
+    return render(request, "tickets/create.html", {"form": form}, status=status)
+
+
+def _show_on_form(form, error: ApplicationError) -> None:
+    """Put a service's input errors on the form; any other refusal goes up to the middleware."""
+    if error.code != "invalid":
+        raise error
+    for field, problems in error.fields.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+
+
+def _detail_context(request: HttpRequest, number: str, **bound_forms) -> dict:
+    ticket = ticket_detail_for_user(user=request.user, number=number)
+    # Merging is done from the console, where the incident is found by address.
+    actions = ticket_actions_for_user(ticket=ticket, user=request.user, exclude={"merge"})
+    action_forms = {
+        action.slug: bound_forms.get(action.slug) or _ACTION_FORMS[action.slug][0]()
+        for action in actions
+        if action.slug in _ACTION_FORMS
+    }
+    return {"ticket": ticket, "actions": actions, "action_forms": action_forms}
+
+
+@login_required
+def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return render(request, "tickets/detail.html", _detail_context(request, number))
+
+
+@login_required
+@require_POST
+def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Run one action from the ticket page and come back to it."""
+    if action not in ACTIONS:
+        raise Http404
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    if action == "approve-extension":
+        form = forms.ExtensionDecisionForm(request.POST)
+        if form.is_valid():
+            extension = ticket.extensions.filter(pk=form.cleaned_data["extension"]).first()
+            if extension is None:
+                raise Http404
+            services.extension_decide(
+                actor=request.user,
+                extension=extension,
+                approve=form.cleaned_data["approve"],
+                note=form.cleaned_data["note"],
+            )
+            messages.success(request, _("Decision recorded."))
+            return redirect("tickets:detail", number=number)
+        messages.error(request, _("Choose approve or refuse."))
+        return redirect("tickets:detail", number=number)
+    if action not in _ACTION_FORMS:
+        raise Http404
+    form_class, service = _ACTION_FORMS[action]
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            service(actor=request.user, ticket=ticket, **form.cleaned_data)
+        except ApplicationError as error:
+            _show_on_form(form, error)
+        else:
+            messages.success(
+                request, _("%(action)s: done.") % {"action": ACTIONS[action].label}
+            )
+            return redirect("tickets:detail", number=number)
+    context = _detail_context(request, number, **{action: form})
+    context["open_action"] = action
+    return render(request, "tickets/detail.html", context, status=400)
