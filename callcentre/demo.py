@@ -349,8 +349,30 @@ class DemoBuilder:
             now - timedelta(minutes=20), services.ticket_cancel, actor=dispatcher, ticket=mistaken,
             reason="用户来电确认已自行修好",
         )
+        self._advance(now, "household-leak", crew, leader, ["dispatch"], started=22)
+        self._advance(now, "meter-fault", crew, leader, ["dispatch", "accept"], started=70)
+        self._advance(
+            now, "area-outage", crew, leader, ["dispatch", "accept", "arrive", "mitigate"],
+            started=95,
+        )
         raised = self._new_ticket(now - timedelta(minutes=35), "household-outage")
         self._step(
             now - timedelta(minutes=33), services.ticket_reclassify, actor=supervisor, ticket=raised,
             grade=Grade.EMERGENCY, reason="整栋楼无水，按紧急处理",
         )
+
+    def _advance(self, now, fault_code, crew, leader, steps, *, started: int) -> None:
+        """Create a ticket ``started`` minutes ago and take it through ``steps``, a few
+        minutes apart."""
+        dispatcher = User.objects.get(username="dispatcher")
+        ticket = self._new_ticket(now - timedelta(minutes=started), fault_code)
+        at = now - timedelta(minutes=started - 2)
+        self._step(at, services.ticket_verify, actor=dispatcher, ticket=ticket)
+        for step in steps:
+            at += timedelta(minutes=self.random.randint(3, 12))
+            if step == "dispatch":
+                self._step(at, services.ticket_dispatch, actor=dispatcher, ticket=ticket, crew=crew)
+            elif step == "mitigate":
+                self._step(at, services.ticket_mitigate, actor=leader, ticket=ticket, note="已关阀止水")
+            else:
+                self._step(at, getattr(services, f"ticket_{step}"), actor=leader, ticket=ticket)

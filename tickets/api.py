@@ -22,6 +22,7 @@ from tickets.selectors import (
     ticket_detail_for_user,
     ticket_get_for_user,
     ticket_list_for_user,
+    ticket_with_history,
 )
 
 _ERRORS = {
@@ -97,9 +98,12 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return dict(serializer.validated_data)
 
     def _detail(self, ticket: Ticket) -> dict:
-        return io.TicketDetailOutput(
-            ticket_detail_for_user(user=self.request.user, number=ticket.number)
-        ).data
+        # Access was checked before the action; the action itself may have taken the ticket
+        # out of the actor's sight (a crew that declines it), and they still get the result.
+        ticket = Ticket.objects.select_related(
+            "fault_type", "district", "community", "crew", "department", "parent"
+        ).get(pk=ticket.pk)
+        return io.TicketDetailOutput(ticket_with_history(ticket)).data
 
     def _act(
         self,

@@ -12,8 +12,9 @@ from tickets.errors import ApplicationError, transition_refused
 class ApplicationErrorMiddleware:
     """Turn a refused action on a page into a message the person can act on, never a 500.
 
-    A full page goes back where it came from with the message shown; an htmx request gets
-    the message as a partial with the error's status.
+    A refused form post goes back where it came from with the message shown; an htmx
+    request gets the message as a partial; a page that cannot be shown (not found, not
+    allowed) gets an error page with the error's status.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -30,11 +31,15 @@ class ApplicationErrorMiddleware:
         if not isinstance(exception, ApplicationError):
             return None
         if getattr(request, "htmx", False):
-            return TemplateResponse(
-                request, "_error.html", {"error": exception}, status=exception.status
-            ).render()
-        messages.error(request, exception.message)
-        back = request.headers.get("referer", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = request.path
-        return HttpResponseRedirect(back)
+            template = "_error.html"
+        elif request.method == "POST" and exception.code in ("invalid", "conflict"):
+            messages.error(request, exception.message)
+            back = request.headers.get("referer", "")
+            if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                back = request.path
+            return HttpResponseRedirect(back)
+        else:
+            template = "error_page.html"
+        return TemplateResponse(
+            request, template, {"error": exception}, status=exception.status
+        ).render()

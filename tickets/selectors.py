@@ -46,14 +46,16 @@ def ticket_is_visible_to(*, ticket: Ticket, user) -> bool:
     return visible is None or Ticket.objects.filter(visible, pk=ticket.pk).exists()
 
 
-def ticket_detail_for_user(*, user, number: str) -> Ticket:
-    """Return the ticket with its timeline and extensions loaded, for a detail view."""
-    ticket = ticket_get_for_user(user=user, number=number)
+def ticket_with_history(ticket: Ticket) -> Ticket:
+    """Load the ticket's timeline and extension requests onto it, for a detail view."""
     ticket.timeline = list(ticket.events.select_related("actor"))
-    ticket.extension_list = list(
-        ticket.extensions.select_related("requested_by", "decided_by")
-    )
+    ticket.extension_list = list(ticket.extensions.select_related("requested_by", "decided_by"))
     return ticket
+
+
+def ticket_detail_for_user(*, user, number: str) -> Ticket:
+    """Return the ticket with its timeline and extensions, if ``user`` may see it."""
+    return ticket_with_history(ticket_get_for_user(user=user, number=number))
 
 
 def overdue_filter(*, milestone: Milestone, now: datetime) -> Q:

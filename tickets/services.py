@@ -89,6 +89,11 @@ def _event(
     )
 
 
+def _iso(value: datetime | None) -> str | None:
+    """Return a time for an event's data, in the centre's time zone as staff read it."""
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
 def _save(ticket: Ticket, fields: list[str]) -> None:
     try:
         ticket.save(update_fields=[*fields, "updated_at"])
@@ -458,7 +463,7 @@ def ticket_reclassify(*, actor, ticket: Ticket, grade: str, reason: str) -> Tick
         data={
             "from_grade": from_grade,
             "to_grade": grade,
-            "deadlines_before": {k: v.isoformat() if v else None for k, v in before.items()},
+            "deadlines_before": {field: _iso(value) for field, value in before.items()},
         },
     )
     return ticket
@@ -525,8 +530,8 @@ def extension_request(
             "extension": extension.pk,
             "milestone": milestone,
             "cause": cause,
-            "original_due": current_due.isoformat(),
-            "requested_due": requested_due.isoformat(),
+            "original_due": _iso(current_due),
+            "requested_due": _iso(requested_due),
             "responsible_party": responsible_party,
         },
     )
@@ -596,8 +601,8 @@ def extension_decide(
             "extension": extension.pk,
             "milestone": extension.milestone,
             "cause": extension.cause,
-            "original_due": extension.original_due.isoformat(),
-            "requested_due": extension.requested_due.isoformat(),
+            "original_due": _iso(extension.original_due),
+            "requested_due": _iso(extension.requested_due),
         },
     )
     return extension

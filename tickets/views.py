@@ -12,7 +12,12 @@ from tickets import forms, services
 from tickets.actions import ACTIONS, ticket_actions_for_user
 from tickets.errors import ApplicationError
 from tickets.filters import TicketFilter
-from tickets.selectors import ticket_detail_for_user, ticket_get_for_user, ticket_list_for_user
+from tickets.selectors import (
+    ticket_detail_for_user,
+    ticket_get_for_user,
+    ticket_is_visible_to,
+    ticket_list_for_user,
+)
 
 _PAGE_SIZE = 50
 
@@ -128,6 +133,8 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             messages.success(
                 request, _("%(action)s: done.") % {"action": ACTIONS[action].label}
             )
+            if not ticket_is_visible_to(ticket=ticket, user=request.user):
+                return redirect("home")  # a crew that declined no longer sees the ticket
             return redirect("tickets:detail", number=number)
     context = _detail_context(request, number, **{action: form})
     context["open_action"] = action

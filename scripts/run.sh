@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Set up and run the whole system on the embedded default: SQLite, the filesystem broker,
+# demo data; web server, Celery worker and Celery beat. Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+export DEMO_MODE="${DEMO_MODE:-1}"
+export DEBUG="${DEBUG:-0}"
+export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
+PORT="${PORT:-8000}"
+PY=.venv/bin/python
+
+$PY manage.py migrate --no-input -v0
+$PY manage.py collectstatic --no-input -v0
+$PY manage.py demo_data
+
+mkdir -p var/log
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+.venv/bin/celery -A callcentre worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+pids+=($!)
+.venv/bin/celery -A callcentre beat --loglevel=INFO --pidfile= >var/log/beat.log 2>&1 &
+pids+=($!)
+.venv/bin/gunicorn callcentre.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
+  --access-logfile var/log/web-access.log --error-logfile var/log/web.log &
+pids+=($!)
+
+cat <<TXT
+
+  Repair call centre is running at http://127.0.0.1:${PORT}/
+  (worker and beat logs in var/log/; Ctrl-C stops everything)
+
+TXT
+$PY manage.py shell -v0 -c "
+from callcentre.demo import DEMO_PASSWORD, demo_logins
+from django.utils import translation
+translation.activate('en')
+print('  Demo sign-ins, password %s:' % DEMO_PASSWORD)
+for role, username in demo_logins():
+    print('    %-18s %s' % (role, username))
+print()
+"
+wait -n "${pids[@]}"

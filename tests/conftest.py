@@ -1,0 +1,225 @@
+"""Fixtures shared by every test: a small centre with a user of every role."""
+
+import importlib
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from dispatch.models import Crew, CrewMembership, Department
+from staffing.models import User
+from staffing.roles import Role
+from staffing.services import roles_sync
+from tests.dispatch.factories import CommunityFactory, CrewFactory, DepartmentFactory
+from tests.staffing.factories import user_with_role
+from tests.tickets.factories import FaultTypeFactory
+from tickets import services
+from tickets.choices import Category, Channel, Grade, State
+from tickets.models import FaultType, SlaPolicy, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A Monday morning in the centre's time zone; every test that reads a clock starts here.
+T0 = datetime(2026, 11, 16, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Static files are found in the apps, not in a collected manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def clock():
+    """Freeze time at T0; ``clock.shift(minutes=…)`` moves it on."""
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def sla_policies(db):
+    """Make sure the seeded policies are there (transactional tests flush the table)."""
+    seed = importlib.import_module("tickets.migrations.0002_seed_sla_policies")
+    for grade, minutes in seed.STANDARD_POLICIES.items():
+        SlaPolicy.objects.get_or_create(grade=grade, defaults=minutes)
+    roles_sync()
+
+
+@dataclass
+class Centre:
+    agent: User
+    shift_leader: User
+    dispatcher: User
+    supervisor: User
+    crew_leader: User
+    crew_member: User
+    other_crew_leader: User
+    department_user: User
+    admin: User
+    crew: Crew
+    other_crew: Crew
+    department: Department
+    leak: FaultType
+    burst: FaultType
+    billing: FaultType
+    community: object
+
+    def by_role(self) -> dict[str, User]:
+        return {
+            "agent": self.agent,
+            "shift_leader": self.shift_leader,
+            "dispatcher": self.dispatcher,
+            "supervisor": self.supervisor,
+            "crew_member": self.crew_member,
+            "crew_leader": self.crew_leader,
+            "department": self.department_user,
+        }
+
+
+@pytest.fixture
+def centre(sla_policies) -> Centre:
+    community = CommunityFactory()
+    crew = CrewFactory()
+    crew.districts.add(community.district)
+    other_crew = CrewFactory()
+    crew_leader = user_with_role(Role.CREW_MEMBER, "crew-leader")
+    crew_member = user_with_role(Role.CREW_MEMBER, "crew-member")
+    other_crew_leader = user_with_role(Role.CREW_MEMBER, "other-leader")
+    CrewMembership.objects.create(crew=crew, user=crew_leader, is_leader=True)
+    CrewMembership.objects.create(crew=crew, user=crew_member)
+    CrewMembership.objects.create(crew=other_crew, user=other_crew_leader, is_leader=True)
+    department = DepartmentFactory()
+    department_user = user_with_role(Role.DEPARTMENT, "dept-user")
+    department.members.add(department_user)
+    admin = user_with_role(Role.ADMIN, "admin-user")
+    return Centre(
+        agent=user_with_role(Role.AGENT, "agent"),
+        shift_leader=user_with_role(Role.SHIFT_LEADER, "shift-leader"),
+        dispatcher=user_with_role(Role.DISPATCHER, "dispatcher"),
+        supervisor=user_with_role(Role.SUPERVISOR, "supervisor"),
+        crew_leader=crew_leader,
+        crew_member=crew_member,
+        other_crew_leader=other_crew_leader,
+        department_user=department_user,
+        admin=admin,
+        crew=crew,
+        other_crew=other_crew,
+        department=department,
+        leak=FaultTypeFactory(code="household-leak", name="单户漏水"),
+        burst=FaultTypeFactory(
+            code="burst-main", name="爆管", default_grade=Grade.EMERGENCY
+        ),
+        billing=FaultTypeFactory(
+            code="billing-question",
+            name="水费咨询",
+            category=Category.CONSULT,
+            default_grade=Grade.CONSULT,
+            skill=None,
+        ),
+        community=community,
+    )
+
+
+@pytest.fixture
+def make_ticket(centre):
+    """Create a ticket through the service and walk it to ``state`` through the services."""
+
+    def make(state: str = State.NEW, *, fault_type: FaultType | None = None, **overrides):
+        fault_type = fault_type or centre.leak
+        fields = {
+            "channel": Channel.HOTLINE,
+            "category": fault_type.category,
+            "fault_type": fault_type,
+            "description": "厨房水管接头漏水",
+            "caller_name": "张先生",
+            "caller_phone": "+8613812345678",
+            "address": "锦华苑",
+            "building": "3",
+            "unit": "2",
+            "room": "501",
+            "community": centre.community,
+        }
+        fields.update(overrides)
+        ticket = services.ticket_create(actor=centre.agent, **fields)
+        walk_to(ticket, state, centre)
+        return Ticket.objects.get(pk=ticket.pk)
+
+    return make
+
+
+def walk_to(ticket: Ticket, state: str, centre: Centre) -> None:
+    """Move ``ticket`` to ``state`` along the shortest legal path."""
+    dispatcher, leader = centre.dispatcher, centre.crew_leader
+    consult = ticket.grade == Grade.CONSULT
+    path = {
+        State.NEW: [],
+        State.VERIFIED: ["verify"],
+        State.DISPATCHED: ["verify", "dispatch"],
+        State.ACCEPTED: ["verify", "dispatch", "accept"],
+        State.ON_SITE: ["verify", "dispatch", "accept", "arrive"],
+        State.MITIGATED: ["verify", "dispatch", "accept", "arrive", "mitigate"],
+        State.REFERRED: ["verify", "refer"],
+        State.RESOLVED: ["verify", "refer", "answer"]
+        if consult
+        else ["verify", "dispatch", "accept", "arrive", "resolve"],
+        State.CLOSED: ["verify", "refer", "answer", "close"]
+        if consult
+        else ["verify", "dispatch", "accept", "arrive", "resolve", "close"],
+        State.CANCELLED: ["cancel"],
+        State.MERGED: ["merge"],
+    }[state]
+    steps = {
+        "verify": lambda t: services.ticket_verify(actor=dispatcher, ticket=t),
+        "dispatch": lambda t: services.ticket_dispatch(
+            actor=dispatcher, ticket=t, crew=centre.crew
+        ),
+        "refer": lambda t: services.ticket_refer(
+            actor=dispatcher, ticket=t, department=centre.department
+        ),
+        "accept": lambda t: services.ticket_accept(actor=leader, ticket=t),
+        "arrive": lambda t: services.ticket_arrive(actor=leader, ticket=t),
+        "mitigate": lambda t: services.ticket_mitigate(actor=leader, ticket=t),
+        "resolve": lambda t: services.ticket_resolve(
+            actor=leader, ticket=t, measures="更换接头", cost=0
+        ),
+        "answer": lambda t: services.ticket_answer(
+            actor=centre.department_user, ticket=t, answer="已答复"
+        ),
+        "close": lambda t: services.ticket_close(actor=dispatcher, ticket=t),
+        "cancel": lambda t: services.ticket_cancel(actor=dispatcher, ticket=t, reason="重复"),
+        "merge": lambda t: services.ticket_merge(
+            actor=dispatcher,
+            ticket=t,
+            parent=services.ticket_create(
+                actor=centre.agent,
+                channel=Channel.HOTLINE,
+                category=Category.REPAIR,
+                fault_type=centre.burst,
+                description="爆管",
+                caller_name="李女士",
+                caller_phone="+8613912345678",
+                address="主干道",
+            ),
+        ),
+    }
+    for step in path:
+        steps[step](ticket)
+
+
+@pytest.fixture
+def api():
+    """Return an API client signed in as ``user``: ``api(user).post(...)``."""
+
+    def client(user: User | None = None) -> APIClient:
+        api_client = APIClient()
+        if user is not None:
+            api_client.force_authenticate(user)
+        return api_client
+
+    return client

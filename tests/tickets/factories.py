@@ -1,0 +1,25 @@
+import factory
+
+from tickets.choices import Category, Grade
+from tickets.models import FaultType, Skill
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    code = factory.Sequence(lambda n: f"skill-{n}")
+    name = factory.Sequence(lambda n: f"技能{n}")
+
+    class Meta:
+        model = Skill
+        django_get_or_create = ["code"]
+
+
+class FaultTypeFactory(factory.django.DjangoModelFactory):
+    code = factory.Sequence(lambda n: f"fault-{n}")
+    name = factory.Sequence(lambda n: f"故障{n}")
+    category = Category.REPAIR
+    default_grade = Grade.GENERAL
+    skill = factory.SubFactory(SkillFactory, code="pipe", name="管道维修")
+
+    class Meta:
+        model = FaultType
+        django_get_or_create = ["code"]
