@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import time_machine
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Community, Crew, CrewMembership, Department, District
@@ -47,7 +46,12 @@ DISTRICTS = [
     ("east", "城东片区", (30.6598, 104.1032), ["锦华苑", "东湖花园", "龙舟小区", "望江名苑"]),
     ("west", "城西片区", (30.6712, 104.0121), ["青羊新村", "金沙花园", "光华小区", "草堂院"]),
     ("south", "城南片区", (30.6021, 104.0667), ["南湖国际", "桐梓林小区", "天府家园", "棕北小区"]),
-    ("north", "城北片区", (30.7105, 104.0803), ["驷马桥小区", "北湖春天", "火车北站宿舍", "荷花池小区"]),
+    (
+        "north",
+        "城北片区",
+        (30.7105, 104.0803),
+        ["驷马桥小区", "北湖春天", "火车北站宿舍", "荷花池小区"],
+    ),
 ]
 
 # Crew code, name, districts, skills, largest pipe (DN), leader, members.
@@ -155,7 +159,9 @@ class DemoBuilder:
             crew.districts.set(District.objects.filter(code__in=districts))
             crew.skills.set([skills[s] for s in crew_skills])
             for username in [leader, *members]:
-                user = self._user(username, Role.CREW_MEMBER, name, "负责人" if username == leader else "队员")
+                user = self._user(
+                    username, Role.CREW_MEMBER, name, "负责人" if username == leader else "队员"
+                )
                 CrewMembership.objects.get_or_create(
                     crew=crew, user=user, defaults={"is_leader": username == leader}
                 )
@@ -194,14 +200,17 @@ class DemoBuilder:
 
     def _caller(self) -> tuple[str, str]:
         name = self.random.choice(SURNAMES) + self.random.choice(["先生", "女士"])
-        phone = "1" + self.random.choice(["38", "39", "58", "86", "37"]) + "".join(
-            self.random.choice("0123456789") for _ in range(8)
+        phone = (
+            "1"
+            + self.random.choice(["38", "39", "58", "86", "37"])
+            + "".join(self.random.choice("0123456789") for _ in range(8))
         )
         return name, phone
 
     def _new_ticket(self, at: datetime, fault_code: str | None = None) -> Ticket:
         fault = FaultType.objects.get(
-            code=fault_code or self.random.choices(
+            code=fault_code
+            or self.random.choices(
                 [f[0] for f in FAULT_TYPES],
                 weights=[1, 1, 8, 5, 4, 3, 2, 2, 1, 4, 2, 1, 1],
             )[0]
@@ -243,7 +252,9 @@ class DemoBuilder:
     def _ticket_life(self, at: datetime) -> None:
         ticket = self._new_ticket(at)
         dispatcher = User.objects.get(username=self.random.choice(["dispatcher", "dispatcher2"]))
-        at = self._step(self._later(at, 1, 6), services.ticket_verify, actor=dispatcher, ticket=ticket)
+        at = self._step(
+            self._later(at, 1, 6), services.ticket_verify, actor=dispatcher, ticket=ticket
+        )
         if at is None:
             return
         if ticket.grade == Grade.CONSULT or ticket.category == Category.COMPLAINT:
@@ -251,7 +262,11 @@ class DemoBuilder:
             return
         crew = self._crew_for(ticket)
         at = self._step(
-            self._later(at, 2, 25), services.ticket_dispatch, actor=dispatcher, ticket=ticket, crew=crew
+            self._later(at, 2, 25),
+            services.ticket_dispatch,
+            actor=dispatcher,
+            ticket=ticket,
+            crew=crew,
         )
         if at is None:
             return
@@ -259,12 +274,17 @@ class DemoBuilder:
         at = self._step(self._later(at, 1, 16), services.ticket_accept, actor=leader, ticket=ticket)
         if at is None:
             return
-        at = self._step(self._later(at, 15, 120), services.ticket_arrive, actor=leader, ticket=ticket)
+        at = self._step(
+            self._later(at, 15, 120), services.ticket_arrive, actor=leader, ticket=ticket
+        )
         if at is None:
             return
         if ticket.grade == Grade.EMERGENCY:
             at = self._step(
-                self._later(at, 10, 80), services.ticket_mitigate, actor=leader, ticket=ticket,
+                self._later(at, 10, 80),
+                services.ticket_mitigate,
+                actor=leader,
+                ticket=ticket,
                 note="关闭上游阀门，已止水",
             )
             if at is None:
@@ -274,7 +294,9 @@ class DemoBuilder:
             services.ticket_resolve,
             actor=leader,
             ticket=ticket,
-            measures=self.random.choice(["更换管段并试压", "更换阀门密封件", "更换水表", "紧固接头，恢复供水"]),
+            measures=self.random.choice(
+                ["更换管段并试压", "更换阀门密封件", "更换水表", "紧固接头，恢复供水"]
+            ),
             parts=self.random.choice(["DN25 PPR 管 1.5 m", "阀门密封圈 2 个", "水表 1 块", ""]),
             cost=Decimal(self.random.choice(["0", "45.00", "120.00", "360.00"])),
         )
@@ -288,14 +310,20 @@ class DemoBuilder:
         )
         department = Department.objects.get(code=code)
         at = self._step(
-            self._later(at, 5, 40), services.ticket_refer, actor=dispatcher, ticket=ticket,
+            self._later(at, 5, 40),
+            services.ticket_refer,
+            actor=dispatcher,
+            ticket=ticket,
             department=department,
         )
         if at is None:
             return
         staff = department.members.first()
         at = self._step(
-            self._later(at, 30, 600), services.ticket_answer, actor=staff, ticket=ticket,
+            self._later(at, 30, 600),
+            services.ticket_answer,
+            actor=staff,
+            ticket=ticket,
             answer="已电话联系用户并答复，用户表示理解",
         )
         if at is None:
@@ -317,19 +345,25 @@ class DemoBuilder:
         self._new_ticket(now - timedelta(minutes=3), "household-leak")
         self._new_ticket(now - timedelta(minutes=8), "burst-main")
         waiting = self._new_ticket(now - timedelta(minutes=40), "low-pressure")
-        self._step(now - timedelta(minutes=37), services.ticket_verify, actor=dispatcher, ticket=waiting)
+        self._step(
+            now - timedelta(minutes=37), services.ticket_verify, actor=dispatcher, ticket=waiting
+        )
 
         burst = self._new_ticket(now - timedelta(minutes=50), "burst-main")
         for minutes, service, kwargs in [
             (48, services.ticket_verify, {}),
             (45, services.ticket_dispatch, {"crew": crew}),
         ]:
-            self._step(now - timedelta(minutes=minutes), service, actor=dispatcher, ticket=burst, **kwargs)
+            self._step(
+                now - timedelta(minutes=minutes), service, actor=dispatcher, ticket=burst, **kwargs
+            )
         for minutes, service, kwargs in [
             (42, services.ticket_accept, {}),
             (20, services.ticket_arrive, {}),
         ]:
-            self._step(now - timedelta(minutes=minutes), service, actor=leader, ticket=burst, **kwargs)
+            self._step(
+                now - timedelta(minutes=minutes), service, actor=leader, ticket=burst, **kwargs
+            )
         with time_machine.travel(now - timedelta(minutes=15), tick=False):
             services.extension_request(
                 actor=leader,
@@ -341,24 +375,39 @@ class DemoBuilder:
             )
         child = self._new_ticket(now - timedelta(minutes=30), "burst-main")
         self._step(
-            now - timedelta(minutes=28), services.ticket_merge, actor=dispatcher, ticket=child,
-            parent=burst, reason="同一爆管点的重复来电",
+            now - timedelta(minutes=28),
+            services.ticket_merge,
+            actor=dispatcher,
+            ticket=child,
+            parent=burst,
+            reason="同一爆管点的重复来电",
         )
         mistaken = self._new_ticket(now - timedelta(minutes=25), "household-leak")
         self._step(
-            now - timedelta(minutes=20), services.ticket_cancel, actor=dispatcher, ticket=mistaken,
+            now - timedelta(minutes=20),
+            services.ticket_cancel,
+            actor=dispatcher,
+            ticket=mistaken,
             reason="用户来电确认已自行修好",
         )
         self._advance(now, "household-leak", crew, leader, ["dispatch"], started=22)
         self._advance(now, "meter-fault", crew, leader, ["dispatch", "accept"], started=70)
         self._advance(
-            now, "area-outage", crew, leader, ["dispatch", "accept", "arrive", "mitigate"],
+            now,
+            "area-outage",
+            crew,
+            leader,
+            ["dispatch", "accept", "arrive", "mitigate"],
             started=95,
         )
         raised = self._new_ticket(now - timedelta(minutes=35), "household-outage")
         self._step(
-            now - timedelta(minutes=33), services.ticket_reclassify, actor=supervisor, ticket=raised,
-            grade=Grade.EMERGENCY, reason="整栋楼无水，按紧急处理",
+            now - timedelta(minutes=33),
+            services.ticket_reclassify,
+            actor=supervisor,
+            ticket=raised,
+            grade=Grade.EMERGENCY,
+            reason="整栋楼无水，按紧急处理",
         )
 
     def _advance(self, now, fault_code, crew, leader, steps, *, started: int) -> None:
@@ -373,6 +422,8 @@ class DemoBuilder:
             if step == "dispatch":
                 self._step(at, services.ticket_dispatch, actor=dispatcher, ticket=ticket, crew=crew)
             elif step == "mitigate":
-                self._step(at, services.ticket_mitigate, actor=leader, ticket=ticket, note="已关阀止水")
+                self._step(
+                    at, services.ticket_mitigate, actor=leader, ticket=ticket, note="已关阀止水"
+                )
             else:
                 self._step(at, getattr(services, f"ticket_{step}"), actor=leader, ticket=ticket)

@@ -30,6 +30,7 @@ echo "== lint"
 .venv/bin/djlint --lint templates */templates
 $PY manage.py makemigrations --check --dry-run -v1
 $PY manage.py check --fail-level WARNING
+$PY manage.py spectacular --validate --fail-on-warn >/dev/null
 
 echo "== tests"
 .venv/bin/pytest -n 2 --dist loadgroup "$@"

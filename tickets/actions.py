@@ -33,27 +33,37 @@ _ALL = [
     TicketAction("reopen", _("Reopen"), "tickets.reopen_ticket", "reopen", danger=True),
     TicketAction("merge", _("Merge into an incident"), "tickets.merge_ticket", "merge"),
     TicketAction("reclassify", _("Change grade"), "tickets.reclassify_ticket", None),
-    TicketAction(
-        "request-extension", _("Request an extension"), "tickets.request_extension", None
-    ),
-    TicketAction(
-        "approve-extension", _("Decide an extension"), "tickets.approve_extension", None
-    ),
+    TicketAction("request-extension", _("Request an extension"), "tickets.request_extension", None),
+    TicketAction("approve-extension", _("Decide an extension"), "tickets.approve_extension", None),
     TicketAction("cancel", _("Cancel"), "tickets.cancel_ticket", "cancel", danger=True),
 ]
 ACTIONS: dict[str, TicketAction] = {action.slug: action for action in _ALL}
 
 _KEEPS_STATE_WHILE = {
-    "reclassify": {State.NEW, State.VERIFIED, State.DISPATCHED, State.ACCEPTED, State.ON_SITE,
-                   State.MITIGATED},
-    "request-extension": {State.NEW, State.VERIFIED, State.DISPATCHED, State.ACCEPTED,
-                          State.ON_SITE, State.MITIGATED, State.REFERRED, State.RESOLVED},
+    "reclassify": {
+        State.NEW,
+        State.VERIFIED,
+        State.DISPATCHED,
+        State.ACCEPTED,
+        State.ON_SITE,
+        State.MITIGATED,
+    },
+    "request-extension": {
+        State.NEW,
+        State.VERIFIED,
+        State.DISPATCHED,
+        State.ACCEPTED,
+        State.ON_SITE,
+        State.MITIGATED,
+        State.REFERRED,
+        State.RESOLVED,
+    },
 }
 
 
-def ticket_actions_for_user(*, ticket: Ticket, user, exclude: set[str] = frozenset()) -> list[
-    TicketAction
-]:
+def ticket_actions_for_user(
+    *, ticket: Ticket, user, exclude: set[str] = frozenset()
+) -> list[TicketAction]:
     """Return the actions ``user`` may take on ``ticket`` in its current state."""
     possible = {t.name for t in ticket.get_available_state_transitions()}
     allowed = []

@@ -34,6 +34,7 @@ _ERRORS = {
     ),
 }
 
+
 class TicketPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"

@@ -45,7 +45,12 @@ class ApplicationError(Exception):
         return self.STATUS[self.code]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": str(self.message), "fields": self.fields, **self.extra}
+        return {
+            "code": self.code,
+            "message": str(self.message),
+            "fields": self.fields,
+            **self.extra,
+        }
 
 
 def invalid(fields: dict[str, str]) -> ApplicationError:

@@ -43,9 +43,12 @@ class TicketCreateForm(forms.Form):
     )
 
 
-def _reason(label=_("Reason"), required=True) -> forms.CharField:
+def _reason(label=None, required=True) -> forms.CharField:
     return forms.CharField(
-        label=label, max_length=1000, required=required, widget=forms.Textarea(attrs={"rows": 2})
+        label=label or _("Reason"),
+        max_length=1000,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

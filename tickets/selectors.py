@@ -4,10 +4,9 @@ from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-
-from tickets.choices import ExtensionState, Milestone
 from django.utils.translation import gettext as _
 
+from tickets.choices import ExtensionState, Milestone
 from tickets.errors import ApplicationError
 from tickets.milestones import MILESTONES
 from tickets.models import ExtensionRequest, FaultType, Ticket

@@ -1,6 +1,7 @@
 """The API's input and output shapes for tickets; inputs refuse fields they do not know."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -92,9 +93,7 @@ class ReasonInput(StrictInput):
 
 
 class DispatchInput(StrictInput):
-    crew = serializers.SlugRelatedField(
-        slug_field="code", queryset=_related("crew").objects.all()
-    )
+    crew = serializers.SlugRelatedField(slug_field="code", queryset=_related("crew").objects.all())
     note = _text(1000, required=False)
 
 
@@ -168,8 +167,17 @@ class _CommunityOutput(serializers.Serializer):
 
 
 class _NextDeadlineOutput(serializers.Serializer):
-    milestone = serializers.CharField()
+    milestone = serializers.ChoiceField(choices=Milestone.choices)
     due = serializers.DateTimeField()
+
+
+class _DeadlinesOutput(serializers.Serializer):
+    dispatch = serializers.DateTimeField(allow_null=True)
+    accept = serializers.DateTimeField(allow_null=True)
+    arrive = serializers.DateTimeField(allow_null=True)
+    mitigate = serializers.DateTimeField(allow_null=True)
+    resolve = serializers.DateTimeField(allow_null=True)
+    close = serializers.DateTimeField(allow_null=True)
 
 
 class TicketOutput(serializers.ModelSerializer):
@@ -229,6 +237,7 @@ class TicketOutput(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(_DeadlinesOutput)
     def get_deadlines(self, ticket: Ticket) -> dict[str, str | None]:
         field = serializers.DateTimeField()
         return {
@@ -238,7 +247,8 @@ class TicketOutput(serializers.ModelSerializer):
             for milestone, spec in MILESTONES.items()
         }
 
-    def get_next_deadline(self, ticket: Ticket) -> _NextDeadlineOutput | None:
+    @extend_schema_field(_NextDeadlineOutput(allow_null=True))
+    def get_next_deadline(self, ticket: Ticket) -> dict | None:
         upcoming = ticket_next_deadline(ticket)
         if upcoming is None:
             return None

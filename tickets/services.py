@@ -96,7 +96,10 @@ def _iso(value: datetime | None) -> str | None:
 
 def _save(ticket: Ticket, fields: list[str]) -> None:
     try:
-        ticket.save(update_fields=[*fields, "updated_at"])
+        # In a savepoint, so that a lost race leaves the transaction usable to read the
+        # state the winner left.
+        with transaction.atomic():
+            ticket.save(update_fields=[*fields, "updated_at"])
     except ConcurrentTransition as error:
         state_now = Ticket.objects.filter(pk=ticket.pk).values_list("state", flat=True).first()
         raise ApplicationError(

@@ -11,6 +11,7 @@ from tickets.choices import ExtensionState, Milestone
 from tickets.milestones import MILESTONES
 from tickets.models import SlaPolicy, Ticket
 
+
 @dataclass(frozen=True)
 class Deadlines:
     dispatch_due: datetime | None
@@ -21,9 +22,7 @@ class Deadlines:
     close_due: datetime | None
 
     def as_fields(self) -> dict[str, datetime | None]:
-        return {
-            spec.due_field: getattr(self, spec.due_field) for spec in MILESTONES.values()
-        }
+        return {spec.due_field: getattr(self, spec.due_field) for spec in MILESTONES.values()}
 
 
 def deadlines_compute(*, policy: SlaPolicy, start: datetime) -> Deadlines:

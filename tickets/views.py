@@ -47,9 +47,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     template = "tickets/_results.html" if request.htmx else "tickets/list.html"
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, template, {"filter": tickets, "page": page, "query": query.urlencode()}
-    )
+    return render(request, template, {"filter": tickets, "page": page, "query": query.urlencode()})
 
 
 @permission_required("tickets.add_ticket")
@@ -130,9 +128,7 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         except ApplicationError as error:
             _show_on_form(form, error)
         else:
-            messages.success(
-                request, _("%(action)s: done.") % {"action": ACTIONS[action].label}
-            )
+            messages.success(request, _("%(action)s: done.") % {"action": ACTIONS[action].label})
             if not ticket_is_visible_to(ticket=ticket, user=request.user):
                 return redirect("home")  # a crew that declined no longer sees the ticket
             return redirect("tickets:detail", number=number)

@@ -180,7 +180,12 @@ def test_a_token_from_username_and_password_opens_the_api(centre, api):
 def test_the_detail_shows_the_timeline_and_unknown_numbers_are_404(make_ticket, centre, api, clock):
     ticket = make_ticket(State.ACCEPTED)
     body = api(centre.dispatcher).get(f"{URL}{ticket.number}/").json()
-    assert [e["action"] for e in body["events"]] == ["created", "verified", "dispatched", "accepted"]
+    assert [e["action"] for e in body["events"]] == [
+        "created",
+        "verified",
+        "dispatched",
+        "accepted",
+    ]
     assert body["events"][2]["actor"] == "dispatcher"
     assert body["crew"]["code"] == centre.crew.code
     missing = api(centre.dispatcher).get(f"{URL}261116-9999/")

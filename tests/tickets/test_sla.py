@@ -61,8 +61,11 @@ minutes = st.one_of(st.none(), st.integers(min_value=1, max_value=60 * 24 * 30))
 
 
 @given(
+    # hypothesis takes naive bounds and attaches the time zone it is given.
     start=st.datetimes(
-        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+        min_value=datetime(2020, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2035, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
     ),
     dispatch=st.integers(min_value=1, max_value=600),
     others=st.tuples(minutes, minutes, minutes, minutes, minutes),
@@ -96,9 +99,7 @@ def test_given_a_general_ticket_when_raised_to_emergency_later_then_deadlines_ru
     )
     ticket.refresh_from_db()
     assert ticket.grade == Grade.EMERGENCY
-    assert [getattr(ticket, f) for f in DUE_FIELDS] == [
-        _due(m) for m in EXPECTED[Grade.EMERGENCY]
-    ]
+    assert [getattr(ticket, f) for f in DUE_FIELDS] == [_due(m) for m in EXPECTED[Grade.EMERGENCY]]
     event = ticket.events.get(action="reclassified")
     assert event.reason == "整栋楼无水"
     assert event.data["from_grade"] == "general"
@@ -232,9 +233,7 @@ def test_only_the_leader_of_the_tickets_crew_signs_an_objective_extension(
         services.extension_decide(actor=centre.crew_member, extension=extension, approve=True)
     assert member.value.code == "forbidden"
     with pytest.raises(ApplicationError) as stranger:
-        services.extension_decide(
-            actor=centre.other_crew_leader, extension=extension, approve=True
-        )
+        services.extension_decide(actor=centre.other_crew_leader, extension=extension, approve=True)
     assert stranger.value.code == "not_found"
 
 

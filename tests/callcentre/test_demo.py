@@ -1,0 +1,28 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from staffing.models import User
+from staffing.roles import Role
+from tickets.choices import State
+from tickets.models import Ticket
+
+
+@pytest.mark.django_db
+def test_demo_data_refuses_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError):
+        call_command("demo_data")
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_data_gives_every_role_a_user_and_tickets_in_every_state(settings, sla_policies):
+    settings.DEMO_MODE = True
+    call_command("demo_data", days=1, per_day=20, verbosity=0)
+    for role in Role:
+        assert User.objects.filter(groups__name=role).exists(), role
+    states = set(Ticket.objects.values_list("state", flat=True))
+    assert states == set(State.values)
+    assert all(ticket.events.exists() for ticket in Ticket.objects.all())
+    call_command("demo_data", days=1, per_day=20, verbosity=0)  # a second run adds nothing
+    assert Ticket.objects.filter(state=State.MERGED).count() == 1
