@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from tickets import serializers as io
 from tickets import services
 from tickets.actions import ACTIONS
-from tickets.errors import ApplicationError
+from tickets.errors import ApplicationError, invalid
 from tickets.filters import TicketFilter
 from tickets.models import Ticket
 from tickets.selectors import (
@@ -118,9 +118,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         may not act (whatever it sent), then 400 for bad input, then 409 from the service."""
         ticket = ticket_get_for_user(user=request.user, number=number)
         self._require_perm(ACTIONS[name].permission)
-        data = self._validated(input_class, request.data) if input_class else {}
-        if not input_class and request.data:
-            self._validated(io.StrictInput, request.data)
+        # An action without input still refuses a body with fields it does not know.
+        data = self._validated(input_class or io.StrictInput, request.data)
         service(actor=request.user, ticket=ticket, **data)
         return Response(self._detail(ticket))
 
@@ -222,10 +221,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = self._validated(io.ExtensionDecisionInput, request.data)
         extension = ticket.extensions.filter(pk=data["extension"]).first()
         if extension is None:
-            raise ApplicationError(
-                _("Some fields are not valid: %(names)s.") % {"names": "extension"},
-                fields={"extension": [_("This ticket has no such extension request.")]},
-            )
+            raise invalid({"extension": _("This ticket has no such extension request.")})
         services.extension_decide(
             actor=request.user, extension=extension, approve=data["approve"], note=data["note"]
         )

@@ -1,6 +1,8 @@
 """The state machine through the API: every legal move, every illegal one, every role."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from staffing.roles import Role
 from tests.staffing.factories import user_with_role
@@ -192,3 +194,38 @@ def test_a_crew_cannot_see_or_touch_another_crews_ticket(make_ticket, centre, ap
     assert client.get(f"/api/v1/tickets/{ticket.number}/").status_code == 404
     assert client.post(f"/api/v1/tickets/{ticket.number}/accept/").status_code == 404
     assert TicketEvent.objects.filter(ticket=ticket, action="accepted").count() == 0
+
+
+@pytest.mark.django_db
+def test_any_sequence_of_actions_follows_the_diagram_and_logs_one_event_per_move(
+    make_ticket, centre, superuser, api, clock
+):
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        emergency=st.booleans(),
+        actions=st.lists(st.sampled_from(sorted(set(LEGAL) - {"merge"})), max_size=10),
+    )
+    def check(emergency, actions):
+        ticket = make_ticket(fault_type=centre.burst if emergency else centre.leak)
+        client = api(superuser)
+        state, moves = State.NEW, 1
+        for action in actions:
+            body = _body(action, centre)
+            response = client.post(
+                f"/api/v1/tickets/{ticket.number}/{action}/", body, format="json"
+            )
+            legal = state in LEGAL[action] and not (action == "mitigate" and not emergency)
+            if legal:
+                assert response.status_code == 200, (state, action, response.json())
+                state, moves = LEGAL[action][state], moves + 1
+            else:
+                assert response.status_code == 409, (state, action, response.json())
+            ticket.refresh_from_db()
+            assert ticket.state == state
+            assert ticket.events.count() == moves
+
+    check()
