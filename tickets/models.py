@@ -230,6 +230,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["caller_phone"], name="ticket_caller_phone_idx"),
             models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
             models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
+            models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
             *(_milestone_index(milestone) for milestone in Milestone),
         ]
         constraints = [
@@ -267,6 +268,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @classmethod
+    def transition_permission(cls, name: str) -> str:
+        """Return the permission that the transition ``name`` declares."""
+        transitions = getattr(cls, name)._django_fsm.transitions.values()
+        return next(iter(transitions)).permission
 
     # Conditions: pure checks on the row's own fields.
 

@@ -121,14 +121,12 @@ def _transition(
     **kwargs: Any,
 ) -> Ticket:
     """Run transition ``name`` for ``actor``, save ``fields`` and record the event."""
-    method = getattr(ticket, name)
-    permission = next(iter(method._django_fsm.transitions.values())).permission
-    _require_perm(actor, permission)
+    _require_perm(actor, Ticket.transition_permission(name))
     _require_access(actor, ticket)
     from_state = ticket.state
     at = timezone.now()
     try:
-        method(at=at, **kwargs)
+        getattr(ticket, name)(at=at, **kwargs)
     except TransitionNotAllowed as error:
         raise transition_refused(ticket, error) from error
     _save(ticket, ["state", *fields])

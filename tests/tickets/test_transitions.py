@@ -229,3 +229,11 @@ def test_any_sequence_of_actions_follows_the_diagram_and_logs_one_event_per_move
             assert ticket.events.count() == moves
 
     check()
+
+
+def test_the_actions_offered_ask_for_the_same_permission_as_their_transitions():
+    from tickets.actions import ACTIONS
+
+    for action in ACTIONS.values():
+        if action.transition:
+            assert action.permission == Ticket.transition_permission(action.transition)
