@@ -112,9 +112,7 @@ def centre(sla_policies) -> Centre:
         other_crew=other_crew,
         department=department,
         leak=FaultTypeFactory(code="household-leak", name="单户漏水"),
-        burst=FaultTypeFactory(
-            code="burst-main", name="爆管", default_grade=Grade.EMERGENCY
-        ),
+        burst=FaultTypeFactory(code="burst-main", name="爆管", default_grade=Grade.EMERGENCY),
         billing=FaultTypeFactory(
             code="billing-question",
             name="水费咨询",

@@ -56,7 +56,7 @@ class ApplicationError(Exception):
 def invalid(fields: dict[str, str]) -> ApplicationError:
     """Return the error for inputs that are wrong, one message per field."""
     return ApplicationError(
-        _("Some fields are not valid: %(names)s.") % {"names": ", ".join(fields)},
+        _("Some fields are not valid; each one says what is wrong."),
         fields={name: [str(message)] for name, message in fields.items()},
     )
 

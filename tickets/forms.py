@@ -87,7 +87,7 @@ class ResolveForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = _reason(_("Answer"))
+    answer = _reason(_("Answer to the caller"))
 
 
 class CloseForm(forms.Form):
@@ -110,7 +110,7 @@ class ReclassifyForm(forms.Form):
 
 
 class ExtensionRequestForm(forms.Form):
-    milestone = forms.ChoiceField(label=_("Deadline"), choices=Milestone.choices)
+    milestone = forms.ChoiceField(label=_("Milestone to extend"), choices=Milestone.choices)
     requested_due = forms.DateTimeField(
         label=_("New deadline"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

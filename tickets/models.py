@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -268,6 +268,17 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def address_line(self) -> str:
+        """Return the service address as staff read it: community, building, unit, room."""
+        parts = [str(self.community or ""), self.address]
+        if self.building:
+            parts.append(gettext("bldg %(building)s") % {"building": self.building})
+        if self.unit:
+            parts.append(gettext("unit %(unit)s") % {"unit": self.unit})
+        if self.room:
+            parts.append(gettext("room %(room)s") % {"room": self.room})
+        return " ".join(part for part in parts if part)
 
     @classmethod
     def transition_permission(cls, name: str) -> str:

@@ -170,9 +170,9 @@ def ticket_create(
     # A burst main on a road has no building; every other repair is found by building and unit.
     if category == Category.REPAIR and grade != Grade.EMERGENCY:
         if not building:
-            errors["building"] = _("A repair needs the building (楼栋).")
+            errors["building"] = _("A repair needs the building.")
         if not unit:
-            errors["unit"] = _("A repair needs the unit (单元).")
+            errors["unit"] = _("A repair needs the unit.")
     if community is not None:
         if district is None:
             district = community.district
@@ -491,7 +491,7 @@ def extension_request(
         raise invalid({"milestone": _("This ticket has no such deadline.")})
     if ticket.state not in spec.pending_states:
         raise ApplicationError(
-            _("This milestone is already behind the ticket."),
+            _("This milestone is already done; its deadline can no longer change."),
             code="conflict",
             extra={"state": ticket.state},
         )
@@ -574,7 +574,7 @@ def extension_decide(
     spec = MILESTONES[Milestone(extension.milestone)]
     if approve and ticket.state not in spec.pending_states:
         raise ApplicationError(
-            _("This milestone is already behind the ticket."),
+            _("This milestone is already done; its deadline can no longer change."),
             code="conflict",
             extra={"state": ticket.state},
         )

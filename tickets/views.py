@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -42,11 +42,14 @@ _ACTION_FORMS = {
 
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    tickets = TicketFilter(request.GET, queryset=ticket_list_for_user(user=request.user))
-    page = Paginator(tickets.qs, _PAGE_SIZE).get_page(request.GET.get("page"))
+    # A filter left at "any" arrives empty; it means no filter, not an invalid value.
+    query = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        query.setlist(name, [value for value in values if value])
+    page_number = query.pop("page", [None])[-1]
+    tickets = TicketFilter(query, queryset=ticket_list_for_user(user=request.user))
+    page = Paginator(tickets.qs, _PAGE_SIZE).get_page(page_number)
     template = "tickets/_results.html" if request.htmx else "tickets/list.html"
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, template, {"filter": tickets, "page": page, "query": query.urlencode()})
 
 

@@ -9,6 +9,21 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// A filter form leaves out the filters left at "any": the address stays short, and a blank
+// choice never reaches a filter that would refuse it (state= is not a valid state).
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = event.detail.elt;
+  if (!form.matches || !form.matches("form[data-drop-empty]")) {
+    return;
+  }
+  const data = event.detail.formData;
+  for (const name of new Set(data.keys())) {
+    const kept = data.getAll(name).filter((value) => value !== "");
+    data.delete(name);
+    kept.forEach((value) => data.append(name, value));
+  }
+});
+
 // Keyboard: "/" focuses the page's search box, as in most work tools.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) {

@@ -149,3 +149,14 @@ def test_the_list_filters_and_answers_htmx_with_only_the_results(
     assert new.number in partial.content.decode()
     empty = client.get("/tickets/?q=000000-0000").content.decode()
     assert 'class="empty"' in empty
+
+
+@pytest.mark.django_db
+def test_filters_left_at_any_are_no_filter(client, centre, make_ticket, clock):
+    ticket = make_ticket()
+    client.force_login(centre.dispatcher)
+    response = client.get("/tickets/?q=&state=&grade=&overdue=&received_after=")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert ticket.number in page
+    assert 'role="alert"' not in page
