@@ -82,6 +82,7 @@ STAFF = [
     *[(f"agent{n}", Role.AGENT, "坐席", f"{n:02d}") for n in range(1, 9)],
 ]
 
+STREETS = ["人民南路", "蜀都大道", "建设路", "青华路", "科华北路", "府青路", "光华大道"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 DESCRIPTIONS = {
     "burst-main": ["路口主管爆裂，水柱喷到路面，车辆绕行", "人行道下水管爆裂，路面积水严重"],
@@ -207,7 +208,9 @@ class DemoBuilder:
         )
         return name, phone
 
-    def _new_ticket(self, at: datetime, fault_code: str | None = None) -> Ticket:
+    def _new_ticket(
+        self, at: datetime, fault_code: str | None = None, district: str | None = None
+    ) -> Ticket:
         fault = FaultType.objects.get(
             code=fault_code
             or self.random.choices(
@@ -215,7 +218,10 @@ class DemoBuilder:
                 weights=[1, 1, 8, 5, 4, 3, 2, 2, 1, 4, 2, 1, 1],
             )[0]
         )
-        community = self.random.choice(list(Community.objects.select_related("district")))
+        communities = Community.objects.select_related("district")
+        if district:
+            communities = communities.filter(district__code=district)
+        community = self.random.choice(list(communities))
         name, phone = self._caller()
         agent = User.objects.get(username=f"agent{self.random.randint(1, 8)}")
         road = fault.code == "burst-main"
@@ -231,7 +237,8 @@ class DemoBuilder:
                 description=self.random.choice(DESCRIPTIONS[fault.code]),
                 caller_name=name,
                 caller_phone=phone,
-                address=f"{community.name}{'门口主干道' if road else ''}",
+                address=f"{self.random.choice(STREETS)}{self.random.randint(1, 300)}号"
+                + ("路口" if road else ""),
                 building="" if road else str(self.random.randint(1, 24)),
                 unit="" if road else str(self.random.randint(1, 4)),
                 room="" if road else f"{self.random.randint(1, 30)}0{self.random.randint(1, 4)}",
@@ -349,7 +356,7 @@ class DemoBuilder:
             now - timedelta(minutes=37), services.ticket_verify, actor=dispatcher, ticket=waiting
         )
 
-        burst = self._new_ticket(now - timedelta(minutes=50), "burst-main")
+        burst = self._new_ticket(now - timedelta(minutes=50), "burst-main", "east")
         for minutes, service, kwargs in [
             (48, services.ticket_verify, {}),
             (45, services.ticket_dispatch, {"crew": crew}),
@@ -373,7 +380,7 @@ class DemoBuilder:
                 cause=ExtensionCause.OBJECTIVE,
                 reason="上游阀门锈死，需调用备用阀门钥匙",
             )
-        child = self._new_ticket(now - timedelta(minutes=30), "burst-main")
+        child = self._new_ticket(now - timedelta(minutes=30), "burst-main", "east")
         self._step(
             now - timedelta(minutes=28),
             services.ticket_merge,
@@ -400,6 +407,17 @@ class DemoBuilder:
             ["dispatch", "accept", "arrive", "mitigate"],
             started=95,
         )
+        question = self._new_ticket(now - timedelta(minutes=45), "billing-question")
+        self._step(
+            now - timedelta(minutes=43), services.ticket_verify, actor=dispatcher, ticket=question
+        )
+        self._step(
+            now - timedelta(minutes=40),
+            services.ticket_refer,
+            actor=dispatcher,
+            ticket=question,
+            department=Department.objects.get(code="billing"),
+        )
         raised = self._new_ticket(now - timedelta(minutes=35), "household-outage")
         self._step(
             now - timedelta(minutes=33),
@@ -414,7 +432,7 @@ class DemoBuilder:
         """Create a ticket ``started`` minutes ago and take it through ``steps``, a few
         minutes apart."""
         dispatcher = User.objects.get(username="dispatcher")
-        ticket = self._new_ticket(now - timedelta(minutes=started), fault_code)
+        ticket = self._new_ticket(now - timedelta(minutes=started), fault_code, "east")
         at = now - timedelta(minutes=started - 2)
         self._step(at, services.ticket_verify, actor=dispatcher, ticket=ticket)
         for step in steps:

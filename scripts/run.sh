@@ -10,12 +10,14 @@ export DEBUG="${DEBUG:-0}"
 export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
 PORT="${PORT:-8000}"
 PY=.venv/bin/python
+VAR="${VAR_DIR:-var}"
+# kombu's filesystem broker expects its folders to exist.
+mkdir -p "$VAR/log" "$VAR/broker/queue" "$VAR/broker/processed" "$VAR/broker/control"
 
 $PY manage.py migrate --no-input -v0
 $PY manage.py collectstatic --no-input -v0
-$PY manage.py demo_data
+$PY manage.py demo_data -v0
 
-mkdir -p var/log
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -24,18 +26,18 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-.venv/bin/celery -A callcentre worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+.venv/bin/celery -A callcentre worker --loglevel=INFO --concurrency=2 >"$VAR/log/worker.log" 2>&1 &
 pids+=($!)
-.venv/bin/celery -A callcentre beat --loglevel=INFO --pidfile= >var/log/beat.log 2>&1 &
+.venv/bin/celery -A callcentre beat --loglevel=INFO --pidfile= >"$VAR/log/beat.log" 2>&1 &
 pids+=($!)
 .venv/bin/gunicorn callcentre.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
-  --access-logfile var/log/web-access.log --error-logfile var/log/web.log &
+  --access-logfile "$VAR/log/web-access.log" --error-logfile "$VAR/log/web.log" &
 pids+=($!)
 
 cat <<TXT
 
   Repair call centre is running at http://127.0.0.1:${PORT}/
-  (worker and beat logs in var/log/; Ctrl-C stops everything)
+  (logs in $VAR/log/; Ctrl-C stops everything)
 
 TXT
 $PY manage.py shell -v0 -c "

@@ -30,5 +30,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.deps-*
   touch "$stamp"
 fi
-mkdir -p var/static
+mkdir -p "${VAR_DIR:-var}/static"
 .venv/bin/python manage.py compilemessages -v0 --ignore=.venv

@@ -17,6 +17,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def get_full_name(self) -> str:
+        """Return the name as its language writes it: 陈调度, but John Smith."""
+        if f"{self.first_name}{self.last_name}".isascii():
+            return f"{self.first_name} {self.last_name}".strip()
+        return f"{self.last_name}{self.first_name}"
+
     @property
     def display_name(self) -> str:
         return str(self)

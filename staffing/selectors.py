@@ -3,7 +3,7 @@ from datetime import datetime, time
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from tickets.choices import OPEN_STATES, State
+from tickets.choices import OPEN_STATES, WITH_CREW_STATES, State
 from tickets.models import Ticket
 from tickets.selectors import any_overdue_filter, ticket_list_for_user
 
@@ -26,9 +26,7 @@ def home_summary_for_user(*, user) -> dict[str, int]:
             open=Count("pk", filter=open_),
             new=Count("pk", filter=Q(state=State.NEW)),
             to_dispatch=Count("pk", filter=Q(state=State.VERIFIED)),
-            in_the_field=Count(
-                "pk", filter=Q(state__in=[State.DISPATCHED, State.ACCEPTED, State.ON_SITE])
-            ),
+            in_the_field=Count("pk", filter=Q(state__in=WITH_CREW_STATES)),
             overdue=Count("pk", filter=any_overdue_filter(now=now)),
             received_today=Count("pk", filter=received_today),
             closed_today=Count("pk", filter=closed_today),
@@ -37,9 +35,16 @@ def home_summary_for_user(*, user) -> dict[str, int]:
 
 
 def home_tickets_for_user(*, user, limit: int = 10) -> list[Ticket]:
-    """Return the open tickets that have waited longest, for a person's home page."""
+    """Return the open tickets that have waited longest, for a person's home page.
+
+    A crew sees only the work still in its hands: a resolved ticket waits for the
+    dispatcher, not for them.
+    """
+    states = OPEN_STATES
+    if not user.has_perm("tickets.view_all_tickets"):
+        states = [*WITH_CREW_STATES, State.REFERRED]
     return list(
         ticket_list_for_user(user=user)
-        .filter(state__in=OPEN_STATES)
+        .filter(state__in=states)
         .order_by("received_at", "id")[:limit]
     )

@@ -54,6 +54,13 @@ OPEN_STATES = [
     State.RESOLVED,
 ]
 FINAL_STATES = [State.CLOSED, State.CANCELLED, State.MERGED]
+WITH_CREW_STATES = [State.DISPATCHED, State.ACCEPTED, State.ON_SITE, State.MITIGATED]
+
+# Names for groups of states, accepted wherever a state is: ?state=open.
+STATE_GROUPS = {
+    "open": (_("Any open state"), OPEN_STATES),
+    "with_crew": (_("With a crew"), WITH_CREW_STATES),
+}
 
 
 class Milestone(models.TextChoices):

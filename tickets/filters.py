@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
 
-from tickets.choices import Category, Channel, Grade, State
+from tickets.choices import STATE_GROUPS, Category, Channel, Grade, State
 from tickets.models import Ticket
 from tickets.selectors import any_overdue_filter
 
@@ -18,7 +18,11 @@ def phone_search_value(text: str) -> str | None:
 
 
 class TicketFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("state"))
+    state = django_filters.MultipleChoiceFilter(
+        choices=[(name, label) for name, (label, _states) in STATE_GROUPS.items()] + State.choices,
+        method="filter_state",
+        label=_("state"),
+    )
     grade = django_filters.ChoiceFilter(choices=Grade.choices, label=_("grade"))
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("category"))
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("channel"))
@@ -36,6 +40,14 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def filter_state(self, queryset: QuerySet[Ticket], name: str, value: list[str]):
+        if not value:
+            return queryset
+        states = set()
+        for item in value:
+            states.update(STATE_GROUPS[item][1] if item in STATE_GROUPS else [item])
+        return queryset.filter(state__in=sorted(states))
 
     def filter_overdue(self, queryset: QuerySet[Ticket], name: str, value: bool | None):
         if value is None:

@@ -11,10 +11,25 @@ def _related(field: str):
     return Ticket._meta.get_field(field).related_model
 
 
-class TicketCreateForm(forms.Form):
+class Form(forms.Form):
+    """A form whose labels sit above their inputs, so they need no colon after them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class TicketCreateForm(Form):
+    # Four to a row: the caller, what is wrong, where it is; then the description.
     caller_phone = PhoneNumberField(label=_("Caller phone"), region="CN")
     caller_name = forms.CharField(label=_("Caller name"), max_length=60)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    external_ref = forms.CharField(
+        label=_("External reference"),
+        max_length=60,
+        required=False,
+        help_text=_("For example the 12345 hotline's transfer number."),
+    )
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     fault_type = forms.ModelChoiceField(label=_("Fault type"), queryset=fault_types_active())
     grade = forms.ChoiceField(
@@ -35,12 +50,6 @@ class TicketCreateForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    external_ref = forms.CharField(
-        label=_("External reference"),
-        max_length=60,
-        required=False,
-        help_text=_("For example the 12345 hotline's transfer number."),
-    )
 
 
 def _reason(label=None, required=True) -> forms.CharField:
@@ -52,33 +61,33 @@ def _reason(label=None, required=True) -> forms.CharField:
     )
 
 
-class EmptyForm(forms.Form):
+class EmptyForm(Form):
     pass
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = _reason()
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     note = _reason(_("Note"), required=False)
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(Form):
     crew = forms.ModelChoiceField(
         label=_("Crew"), queryset=_related("crew").objects.filter(is_active=True)
     )
     note = _reason(_("Note"), required=False)
 
 
-class ReferForm(forms.Form):
+class ReferForm(Form):
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=_related("department").objects.filter(is_active=True)
     )
     note = _reason(_("Note"), required=False)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(Form):
     measures = _reason(_("Measures taken"))
     parts = forms.CharField(label=_("Parts replaced"), max_length=1000, required=False)
     cost = forms.DecimalField(
@@ -86,11 +95,11 @@ class ResolveForm(forms.Form):
     )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(Form):
     answer = _reason(_("Answer to the caller"))
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     measures = _reason(_("Measures taken"), required=False)
     parts = forms.CharField(label=_("Parts replaced"), max_length=1000, required=False)
     cost = forms.DecimalField(
@@ -104,12 +113,12 @@ class CloseForm(forms.Form):
         return {key: value for key, value in data.items() if value not in ("", None)}
 
 
-class ReclassifyForm(forms.Form):
+class ReclassifyForm(Form):
     grade = forms.ChoiceField(label=_("New grade"), choices=Grade.choices)
     reason = _reason()
 
 
-class ExtensionRequestForm(forms.Form):
+class ExtensionRequestForm(Form):
     milestone = forms.ChoiceField(label=_("Milestone to extend"), choices=Milestone.choices)
     requested_due = forms.DateTimeField(
         label=_("New deadline"),
@@ -125,7 +134,7 @@ class ExtensionRequestForm(forms.Form):
     )
 
 
-class ExtensionDecisionForm(forms.Form):
+class ExtensionDecisionForm(Form):
     extension = forms.IntegerField(widget=forms.HiddenInput)
     approve = forms.TypedChoiceField(
         label=_("Decision"),

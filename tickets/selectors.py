@@ -88,7 +88,8 @@ def ticket_next_deadline(ticket: Ticket) -> tuple[Milestone, datetime] | None:
     ]
     if not pending:
         return None
-    due, milestone = min(pending)
+    # On a tie the earlier milestone comes first: repair before close.
+    due, milestone = min(pending, key=lambda item: item[0])
     return milestone, due
 
 

@@ -53,7 +53,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"filter": tickets, "page": page, "query": query.urlencode()})
 
 
-@permission_required("tickets.add_ticket")
+@permission_required("tickets.add_ticket", raise_exception=True)
 def ticket_create(request: HttpRequest) -> HttpResponse:
     form = forms.TicketCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

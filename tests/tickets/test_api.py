@@ -210,6 +210,8 @@ def test_filters_narrow_the_list(make_ticket, centre, api, clock):
     assert numbers("") >= everything
     assert numbers("?state=dispatched") == {dispatched.number}
     assert numbers("?state=new&state=dispatched") >= everything
+    assert numbers("?state=open") >= everything
+    assert numbers("?state=with_crew") == {dispatched.number}
     assert numbers("?grade=emergency") == {dispatched.number, *_parents()}
     assert numbers(f"?crew={centre.crew.code}") == {dispatched.number}
     assert numbers(f"?district={centre.community.district.code}") == everything

@@ -62,3 +62,10 @@ def test_milestone_rows_tell_met_late_overdue_and_pending(make_ticket, centre, c
         Milestone.CLOSE: "pending",
     }
     assert ticket_next_deadline(ticket) == (Milestone.ACCEPT, T0 + timedelta(minutes=45))
+
+
+@pytest.mark.django_db
+def test_when_two_deadlines_fall_together_the_earlier_milestone_is_next(make_ticket, clock):
+    ticket = make_ticket(State.ON_SITE)  # general: repaired and closed both due at 24 h
+    assert ticket.resolve_due == ticket.close_due
+    assert ticket_next_deadline(ticket)[0] == Milestone.RESOLVE

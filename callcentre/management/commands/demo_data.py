@@ -22,6 +22,8 @@ class Command(BaseCommand):
         builder = DemoBuilder(seed=seed, days=days, per_day=per_day, now=timezone.now())
         builder.build_configuration()
         made = builder.build_history()
+        if options["verbosity"] < 1:
+            return
         if made:
             self.stdout.write(f"Replayed {made} tickets over {days} days.")
         else:
