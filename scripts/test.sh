@@ -20,6 +20,11 @@ fi
 [ -x /usr/bin/chromium ] || apt_install chromium
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/callcentre}"
+# The checks below connect to the database itself; the tests make their own test_ copy.
+db_name="${DATABASE_URL##*/}"
+if ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
+  psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db_name\""
+fi
 export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"
 export DEMO_MODE=1
 PY=.venv/bin/python

@@ -1,0 +1,43 @@
+"""Every write on a ticket that has business meaning: one function per use case.
+
+Each runs in one transaction, checks the actor's permission, moves the state machine, saves
+only the fields it changed and records one event row.
+"""
+
+from tickets.services.deadlines import extension_decide, extension_request, ticket_reclassify
+from tickets.services.lifecycle import (
+    ticket_accept,
+    ticket_answer,
+    ticket_arrive,
+    ticket_cancel,
+    ticket_close,
+    ticket_create,
+    ticket_decline,
+    ticket_dispatch,
+    ticket_merge,
+    ticket_mitigate,
+    ticket_refer,
+    ticket_reopen,
+    ticket_resolve,
+    ticket_verify,
+)
+
+__all__ = [
+    "extension_decide",
+    "extension_request",
+    "ticket_accept",
+    "ticket_answer",
+    "ticket_arrive",
+    "ticket_cancel",
+    "ticket_close",
+    "ticket_create",
+    "ticket_decline",
+    "ticket_dispatch",
+    "ticket_merge",
+    "ticket_mitigate",
+    "ticket_reclassify",
+    "ticket_refer",
+    "ticket_reopen",
+    "ticket_resolve",
+    "ticket_verify",
+]

@@ -1,0 +1,315 @@
+"""The ticket's life: logging it and every move of its state machine."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets.choices import Category, Grade, State
+from tickets.errors import ApplicationError, invalid
+from tickets.models import FaultType, Ticket
+from tickets.numbering import ticket_number_next
+from tickets.services._base import (
+    DEADLINE_FIELDS,
+    Action,
+    event,
+    policy_for,
+    require_perm,
+    require_text,
+    save,
+    transition,
+)
+from tickets.sla import deadlines_compute, deadlines_for_ticket
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor,
+    channel: str,
+    category: str,
+    fault_type: FaultType,
+    description: str,
+    caller_name: str,
+    caller_phone: str,
+    address: str,
+    building: str = "",
+    unit: str = "",
+    room: str = "",
+    district=None,
+    community=None,
+    external_ref: str = "",
+    grade: str | None = None,
+) -> Ticket:
+    """Create a ticket, number it and start its SLA clock at the time of receipt."""
+    require_perm(actor, "tickets.add_ticket")
+    grade = grade or fault_type.default_grade
+    errors = {}
+    if not fault_type.is_active:
+        errors["fault_type"] = _("This fault type is no longer in use.")
+    # A burst main on a road has no building; every other repair is found by building and unit.
+    if category == Category.REPAIR and grade != Grade.EMERGENCY:
+        if not building:
+            errors["building"] = _("A repair needs the building.")
+        if not unit:
+            errors["unit"] = _("A repair needs the unit.")
+    if community is not None:
+        if district is None:
+            district = community.district
+        elif community.district_id != district.pk:
+            errors["community"] = _("This community is not in the chosen district.")
+    if errors:
+        raise invalid(errors)
+
+    at = timezone.now()
+    policy = policy_for(grade)
+    ticket = Ticket(
+        channel=channel,
+        category=category,
+        fault_type=fault_type,
+        grade=grade,
+        description=description,
+        caller_name=caller_name,
+        caller_phone=caller_phone,
+        address=address,
+        building=building,
+        unit=unit,
+        room=room,
+        district=district,
+        community=community,
+        external_ref=external_ref,
+        received_at=at,
+        sla_started_at=at,
+        created_by=actor,
+        **deadlines_compute(policy=policy, start=at).as_fields(),
+    )
+    # Numbered last: the day's counter stays locked only until this transaction commits.
+    ticket.number = ticket_number_next(at=at)
+    ticket.save()
+    event(ticket=ticket, action=Action.CREATED, actor=actor, from_state=State.NEW, at=at)
+    return ticket
+
+
+@transaction.atomic
+def ticket_verify(*, actor, ticket: Ticket) -> Ticket:
+    return transition(
+        actor=actor, ticket=ticket, name="verify", action=Action.VERIFIED, fields=["verified_at"]
+    )
+
+
+@transaction.atomic
+def ticket_dispatch(*, actor, ticket: Ticket, crew, note: str = "") -> Ticket:
+    """Send the ticket to ``crew``."""
+    if ticket.grade == Grade.CONSULT:
+        raise ApplicationError(
+            _("A consult is referred to the responsible department, not sent to a crew."),
+            code="conflict",
+            extra={"state": ticket.state},
+        )
+    if not crew.is_active:
+        raise invalid({"crew": _("This crew is not in service.")})
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="dispatch",
+        action=Action.DISPATCHED,
+        fields=["crew", "dispatched_at"],
+        reason=note,
+        data={"crew": crew.pk, "crew_name": str(crew)},
+        crew=crew,
+    )
+
+
+@transaction.atomic
+def ticket_refer(*, actor, ticket: Ticket, department, note: str = "") -> Ticket:
+    """Hand the ticket to the department responsible for it."""
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="refer",
+        action=Action.REFERRED,
+        fields=["department", "dispatched_at"],
+        reason=note,
+        data={"department": department.pk, "department_name": str(department)},
+        department=department,
+    )
+
+
+@transaction.atomic
+def ticket_accept(*, actor, ticket: Ticket) -> Ticket:
+    return transition(
+        actor=actor, ticket=ticket, name="accept", action=Action.ACCEPTED, fields=["accepted_at"]
+    )
+
+
+@transaction.atomic
+def ticket_decline(*, actor, ticket: Ticket, reason: str) -> Ticket:
+    """Give the ticket back to the dispatcher, with the crew's reason."""
+    require_text(reason=reason)
+    crew = ticket.crew
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="decline",
+        action=Action.DECLINED,
+        fields=["crew", "dispatched_at"],
+        reason=reason,
+        data={"crew": crew.pk if crew else None, "crew_name": str(crew or "")},
+    )
+
+
+@transaction.atomic
+def ticket_arrive(*, actor, ticket: Ticket) -> Ticket:
+    return transition(
+        actor=actor, ticket=ticket, name="arrive", action=Action.ARRIVED, fields=["arrived_at"]
+    )
+
+
+@transaction.atomic
+def ticket_mitigate(*, actor, ticket: Ticket, note: str = "") -> Ticket:
+    """Report the water stopped at an emergency."""
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="mitigate",
+        action=Action.MITIGATED,
+        fields=["mitigated_at"],
+        reason=note,
+    )
+
+
+@transaction.atomic
+def ticket_resolve(
+    *, actor, ticket: Ticket, measures: str, parts: str = "", cost: Decimal | None = None
+) -> Ticket:
+    """Finish the repair with the crew's report: measures taken, parts replaced, cost."""
+    require_text(measures=measures)
+    ticket.repair_measures = measures
+    ticket.repair_parts = parts
+    ticket.repair_cost = cost
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="resolve",
+        action=Action.RESOLVED,
+        fields=["resolved_at", "repair_measures", "repair_parts", "repair_cost"],
+        data={"measures": measures, "parts": parts, "cost": None if cost is None else str(cost)},
+    )
+
+
+@transaction.atomic
+def ticket_answer(*, actor, ticket: Ticket, answer: str) -> Ticket:
+    """Record the department's answer to a referred ticket."""
+    require_text(answer=answer)
+    ticket.resolution = answer
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="answer",
+        action=Action.ANSWERED,
+        fields=["resolved_at", "resolution"],
+        data={"answer": answer},
+    )
+
+
+@transaction.atomic
+def ticket_close(
+    *,
+    actor,
+    ticket: Ticket,
+    measures: str | None = None,
+    parts: str | None = None,
+    cost: Decimal | None = None,
+    result: str | None = None,
+) -> Ticket:
+    """Close a resolved ticket once its results are backfilled (measures, parts, cost)."""
+    backfilled = {
+        "repair_measures": measures,
+        "repair_parts": parts,
+        "repair_cost": cost,
+        "resolution": result,
+    }
+    changed = {field: value for field, value in backfilled.items() if value is not None}
+    for field, value in changed.items():
+        setattr(ticket, field, value)
+    if ticket.state == State.RESOLVED and not ticket.has_results():
+        missing = {}
+        if ticket.crew_id is None:
+            missing["result"] = _("Record the answer or result before closing.")
+        else:
+            if not ticket.has_repair_report():
+                missing["measures"] = _("Record the measures taken before closing.")
+            if ticket.repair_cost is None:
+                missing["cost"] = _("Record the cost (0 if none) before closing.")
+        raise invalid(missing)
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="close",
+        action=Action.CLOSED,
+        fields=["closed_at", *changed],
+        data={field: str(value) for field, value in changed.items()},
+    )
+
+
+@transaction.atomic
+def ticket_cancel(*, actor, ticket: Ticket, reason: str) -> Ticket:
+    """Cancel a ticket that needs no work (a duplicate, a mistaken call); it is kept."""
+    require_text(reason=reason)
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="cancel",
+        action=Action.CANCELLED,
+        fields=["cancelled_at"],
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def ticket_merge(*, actor, ticket: Ticket, parent: Ticket, reason: str = "") -> Ticket:
+    """Make ``ticket`` a child of the incident ``parent``: the same fault, reported again."""
+    if parent.pk == ticket.pk or parent.state in (State.MERGED, State.CANCELLED):
+        raise invalid({"parent": _("Choose another open ticket as the incident.")})
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="merge",
+        action=Action.MERGED,
+        fields=["parent"],
+        reason=reason,
+        data={"parent": parent.number},
+        parent=parent,
+    )
+
+
+@transaction.atomic
+def ticket_reopen(*, actor, ticket: Ticket, reason: str) -> Ticket:
+    """Reopen a closed ticket (an unsatisfied callback, a repeat complaint); clocks restart."""
+    require_text(reason=reason)
+    ticket = transition(
+        actor=actor,
+        ticket=ticket,
+        name="reopen",
+        action=Action.REOPENED,
+        fields=[
+            "sla_started_at",
+            "verified_at",
+            "dispatched_at",
+            "accepted_at",
+            "arrived_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "crew",
+            "department",
+        ],
+        reason=reason,
+    )
+    for field, value in deadlines_for_ticket(
+        ticket=ticket, policy=policy_for(ticket.grade)
+    ).items():
+        setattr(ticket, field, value)
+    save(ticket, DEADLINE_FIELDS)
+    return ticket
