@@ -87,7 +87,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         self._require_perm("tickets.add_ticket")
         data = self._validated(io.TicketCreateInput, request.data)
         ticket = services.ticket_create(actor=request.user, **data)
-        return Response(self._detail(ticket), status=status.HTTP_201_CREATED)
+        return Response(io.TicketDetailOutput(ticket).data, status=status.HTTP_201_CREATED)
 
     def _require_perm(self, perm: str) -> None:
         if not self.request.user.has_perm(perm):

@@ -115,9 +115,10 @@ class SlaPolicy(models.Model):
 
 def _milestone_index(milestone: Milestone) -> models.Index:
     spec = MILESTONES[milestone]
+    # Rows without the deadline stay out, so no milestone's index can pass for another's.
     return models.Index(
         fields=[spec.due_field],
-        condition=Q(state__in=spec.pending_states),
+        condition=Q(state__in=spec.pending_states, **{f"{spec.due_field}__isnull": False}),
         name=f"ticket_{milestone.value}_overdue_idx",
     )
 
@@ -133,6 +134,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     description = models.TextField(_("description"))
     caller_name = models.CharField(_("caller name"), max_length=60)
     caller_phone = PhoneNumberField(_("caller phone"))
+    # Searched through the (district, state) index below; the same for crew.
     district = models.ForeignKey(
         "dispatch.District",
         verbose_name=_("district"),
@@ -140,6 +142,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,
     )
     community = models.ForeignKey(
         "dispatch.Community",
@@ -193,6 +196,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,
     )
     department = models.ForeignKey(
         "dispatch.Department",
@@ -217,6 +221,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

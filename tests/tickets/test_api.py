@@ -384,3 +384,15 @@ def test_the_schema_and_docs_are_served_without_a_cdn(centre, client):
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower()
     assert "unpkg" not in docs.lower()
+
+
+@pytest.mark.django_db
+def test_logging_a_ticket_costs_a_fixed_handful_of_queries(
+    centre, api, clock, django_assert_max_num_queries
+):
+    client = api(centre.agent)
+    # permissions, fault type, community, SLA policy, number, ticket, event, and the
+    # savepoint pair of the service's transaction inside the test's.
+    with django_assert_max_num_queries(9):
+        response = client.post(URL, _valid(centre), format="json")
+    assert response.status_code == 201

@@ -87,7 +87,10 @@ def ticket_create(
     # Numbered last: the day's counter stays locked only until this transaction commits.
     ticket.number = ticket_number_next(at=at)
     ticket.save()
-    event(ticket=ticket, action=Action.CREATED, actor=actor, from_state=State.NEW, at=at)
+    created = event(ticket=ticket, action=Action.CREATED, actor=actor, from_state=State.NEW, at=at)
+    # A new ticket's whole history is this one event; it comes back ready to show.
+    ticket.timeline = [created]
+    ticket.extension_list = []
     return ticket
 
 
