@@ -8,7 +8,10 @@ class StaffingConfig(AppConfig):
     verbose_name = _("Staff and roles")
 
     def ready(self) -> None:
+        from staffing import signals
         from staffing.services import roles_sync_after_migrate
+
+        signals.connect()
 
         # Permissions are created after migrations, so the role groups are kept in step then.
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="staffing.roles_sync")

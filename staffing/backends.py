@@ -1,25 +1,47 @@
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
+
+# How long a person's permissions are remembered. Changes made through roles and groups
+# clear them at once (staffing.signals); this bounds what a process with its own local
+# cache may still hold after a change made in another process.
+PERMISSIONS_TTL = 60
+_VERSION_KEY = "permissions:version"
+
+
+def permissions_forget() -> None:
+    """Make every remembered permission set stale: roles or grants have changed."""
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:
+        cache.set(_VERSION_KEY, 1, timeout=None)
 
 
 class RoleBackend(ModelBackend):
-    """Django's model backend, reading a user's own and their roles' permissions in one query.
+    """Django's model backend, with each person's permissions read in one query and cached.
 
-    Every API request checks a permission, so the two queries ModelBackend makes for it
-    become one.
+    Every API request checks a permission; this turns ModelBackend's two queries for it
+    into none most of the time.
     """
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            fields = ("content_type__app_label", "codename")
-            permissions = Permission.objects.order_by().values_list(*fields)
-            if not user_obj.is_superuser:
-                permissions = permissions.filter(user=user_obj).union(
-                    permissions.filter(group__user=user_obj)
-                )
-            user_obj._perm_cache = {
-                f"{app_label}.{codename}" for app_label, codename in permissions
-            }
+            version = cache.get_or_set(_VERSION_KEY, 1, timeout=None)
+            key = f"permissions:{version}:{user_obj.pk}:{int(user_obj.is_superuser)}"
+            permissions = cache.get(key)
+            if permissions is None:
+                permissions = self._read_permissions(user_obj)
+                cache.set(key, permissions, timeout=PERMISSIONS_TTL)
+            user_obj._perm_cache = permissions
         return user_obj._perm_cache
+
+    def _read_permissions(self, user_obj) -> set[str]:
+        fields = ("content_type__app_label", "codename")
+        permissions = Permission.objects.order_by().values_list(*fields)
+        if not user_obj.is_superuser:
+            permissions = permissions.filter(user=user_obj).union(
+                permissions.filter(group__user=user_obj)
+            )
+        return {f"{app_label}.{codename}" for app_label, codename in permissions}

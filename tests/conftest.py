@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from dispatch.models import Crew, CrewMembership, Department
@@ -27,6 +28,7 @@ T0 = datetime(2026, 11, 16, 9, 0, tzinfo=SHANGHAI)
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    cache.clear()  # remembered permissions and policies belong to one test's database
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Static files are found in the apps, not in a collected manifest.
     settings.STORAGES = {

@@ -5,9 +5,17 @@ from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
+from tickets.choices import (
+    Category,
+    Channel,
+    ExtensionCause,
+    ExtensionState,
+    Grade,
+    Milestone,
+    State,
+)
 from tickets.milestones import MILESTONES
-from tickets.models import ExtensionRequest, FaultType, Ticket, TicketEvent
+from tickets.models import FaultType, Ticket, TicketEvent
 from tickets.selectors import ticket_next_deadline
 
 
@@ -180,70 +188,60 @@ class _DeadlinesOutput(serializers.Serializer):
     close = serializers.DateTimeField(allow_null=True)
 
 
-class TicketOutput(serializers.ModelSerializer):
+_DATETIME = serializers.DateTimeField()
+
+
+def _time(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+# Outputs are plain serializers with every field declared: ModelSerializer would rebuild its
+# fields from the model on every response, which was a fifth of the cost of logging a ticket.
+class TicketOutput(serializers.Serializer):
+    number = serializers.CharField()
+    state = serializers.ChoiceField(choices=State.choices)
     state_display = serializers.CharField(source="get_state_display")
-    grade_display = serializers.CharField(source="get_grade_display")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    category = serializers.ChoiceField(choices=Category.choices)
     fault_type = _Named()
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    grade_display = serializers.CharField(source="get_grade_display")
+    description = serializers.CharField()
+    caller_name = serializers.CharField()
+    caller_phone = serializers.CharField(source="caller_phone.as_e164")
+    address = serializers.CharField()
+    building = serializers.CharField()
+    unit = serializers.CharField()
+    room = serializers.CharField()
     district = _Named(allow_null=True)
     community = _CommunityOutput(allow_null=True)
-    crew = _Named(allow_null=True)
-    department = _Named(allow_null=True)
-    caller_phone = serializers.CharField(source="caller_phone.as_e164")
-    parent = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    external_ref = serializers.CharField()
+    parent = serializers.CharField(source="parent.number", allow_null=True)
+    received_at = serializers.DateTimeField()
     deadlines = serializers.SerializerMethodField()
     next_deadline = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Ticket
-        fields = [
-            "number",
-            "state",
-            "state_display",
-            "channel",
-            "category",
-            "fault_type",
-            "grade",
-            "grade_display",
-            "description",
-            "caller_name",
-            "caller_phone",
-            "address",
-            "building",
-            "unit",
-            "room",
-            "district",
-            "community",
-            "external_ref",
-            "parent",
-            "received_at",
-            "deadlines",
-            "next_deadline",
-            "verified_at",
-            "dispatched_at",
-            "accepted_at",
-            "arrived_at",
-            "mitigated_at",
-            "resolved_at",
-            "closed_at",
-            "cancelled_at",
-            "crew",
-            "department",
-            "repair_measures",
-            "repair_parts",
-            "repair_cost",
-            "resolution",
-            "delay_responsible",
-            "created_at",
-            "updated_at",
-        ]
+    verified_at = serializers.DateTimeField(allow_null=True)
+    dispatched_at = serializers.DateTimeField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    arrived_at = serializers.DateTimeField(allow_null=True)
+    mitigated_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    crew = _Named(allow_null=True)
+    department = _Named(allow_null=True)
+    repair_measures = serializers.CharField()
+    repair_parts = serializers.CharField()
+    repair_cost = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    resolution = serializers.CharField()
+    delay_responsible = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
     @extend_schema_field(_DeadlinesOutput)
     def get_deadlines(self, ticket: Ticket) -> dict[str, str | None]:
-        field = serializers.DateTimeField()
         return {
-            milestone.value: field.to_representation(getattr(ticket, spec.due_field))
-            if getattr(ticket, spec.due_field)
-            else None
+            milestone.value: _time(getattr(ticket, spec.due_field))
             for milestone, spec in MILESTONES.items()
         }
 
@@ -253,43 +251,35 @@ class TicketOutput(serializers.ModelSerializer):
         if upcoming is None:
             return None
         milestone, due = upcoming
-        return _NextDeadlineOutput({"milestone": milestone.value, "due": due}).data
+        return {"milestone": milestone.value, "due": _time(due)}
 
 
-class TicketEventOutput(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+class TicketEventOutput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=TicketEvent.Action.choices)
+    from_state = serializers.ChoiceField(choices=State.choices)
+    to_state = serializers.ChoiceField(choices=State.choices)
+    actor = serializers.CharField(source="actor.username", allow_null=True)
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    data = serializers.JSONField()
 
-    class Meta:
-        model = TicketEvent
-        fields = ["action", "from_state", "to_state", "actor", "at", "reason", "data"]
 
-
-class ExtensionOutput(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-
-    class Meta:
-        model = ExtensionRequest
-        fields = [
-            "id",
-            "milestone",
-            "cause",
-            "reason",
-            "responsible_party",
-            "original_due",
-            "requested_due",
-            "state",
-            "requested_by",
-            "requested_at",
-            "decided_by",
-            "decided_at",
-            "decision_note",
-        ]
+class ExtensionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    milestone = serializers.ChoiceField(choices=Milestone.choices)
+    cause = serializers.ChoiceField(choices=ExtensionCause.choices)
+    reason = serializers.CharField()
+    responsible_party = serializers.CharField()
+    original_due = serializers.DateTimeField()
+    requested_due = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=ExtensionState.choices)
+    requested_by = serializers.CharField(source="requested_by.username")
+    requested_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField()
 
 
 class TicketDetailOutput(TicketOutput):
     events = TicketEventOutput(many=True, source="timeline")
     extensions = ExtensionOutput(many=True, source="extension_list")
-
-    class Meta(TicketOutput.Meta):
-        fields = [*TicketOutput.Meta.fields, "events", "extensions"]

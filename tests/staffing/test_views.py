@@ -100,3 +100,18 @@ def test_roles_sync_gives_each_group_exactly_its_permissions(centre):
             for p in Group.objects.get(name=role).permissions.select_related("content_type")
         }
         assert granted == set(perms)
+
+
+@pytest.mark.django_db
+def test_a_role_change_applies_at_once_though_permissions_are_remembered(centre):
+    from django.contrib.auth.models import Group
+
+    from staffing.models import User
+
+    assert User.objects.get(pk=centre.agent.pk).has_perm("tickets.add_ticket")
+    centre.agent.groups.set([Group.objects.get(name=Role.CREW_MEMBER)])
+    fresh = User.objects.get(pk=centre.agent.pk)
+    assert not fresh.has_perm("tickets.add_ticket")
+    assert fresh.has_perm("tickets.accept_ticket")
+    Group.objects.get(name=Role.CREW_MEMBER).permissions.clear()
+    assert not User.objects.get(pk=centre.agent.pk).has_perm("tickets.accept_ticket")

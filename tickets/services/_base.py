@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from tickets.errors import ApplicationError, invalid, transition_refused
 from tickets.milestones import MILESTONES
 from tickets.models import SlaPolicy, Ticket, TicketEvent
 from tickets.selectors import ticket_is_visible_to
+from tickets.signals import POLICY_TTL, policy_cache_key
 
 Action = TicketEvent.Action
 DEADLINE_FIELDS = [spec.due_field for spec in MILESTONES.values()]
@@ -34,12 +36,17 @@ def require_text(**values: str) -> None:
 
 
 def policy_for(grade: str) -> SlaPolicy:
-    policy = SlaPolicy.objects.filter(grade=grade).first()
+    """Return the grade's SLA policy; the three rows are read once a minute at most."""
+    key = policy_cache_key(grade)
+    policy = cache.get(key)
     if policy is None:
-        raise ApplicationError(
-            _("There is no SLA policy for this grade; ask the administrator to add one."),
-            code="conflict",
-        )
+        policy = SlaPolicy.objects.filter(grade=grade).first()
+        if policy is None:
+            raise ApplicationError(
+                _("There is no SLA policy for this grade; ask the administrator to add one."),
+                code="conflict",
+            )
+        cache.set(key, policy, timeout=POLICY_TTL)
     return policy
 
 
