@@ -18,6 +18,21 @@ apt_install() {
   fi
 }
 
+services_up() {
+  # PostgreSQL and Redis for the tests and the benchmark: installed from Debian's packages
+  # when missing, started when down.
+  command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+  fi
+}
+
 command -v msgfmt >/dev/null 2>&1 || apt_install gettext
 
 if [ ! -x .venv/bin/python ]; then

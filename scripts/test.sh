@@ -6,16 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 # PostgreSQL and Redis, over real connections.
-command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
-command -v redis-server >/dev/null 2>&1 || apt_install redis-server
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
-  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-fi
-if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-  for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
-fi
+services_up
 # Debian's Chromium for the browser tests; Playwright never downloads a browser here.
 [ -x /usr/bin/chromium ] || apt_install chromium
 

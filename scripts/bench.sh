@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmark ticket creation end to end on PostgreSQL with a million tickets: the full API path
+# under gunicorn, a bare DRF create and raw INSERTs, plus EXPLAIN of the overdue queries.
+# Results go to tests/bench/results/latest.md. Flags: see `scripts/bench.sh --help`
+# (--tickets 1000000 --seconds 20 --clients 8 --fresh ...). Exits 1 when a target is missed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+services_up
+
+export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/callcentre_bench}"
+export BENCH_COMMAND="scripts/bench.sh${*:+ $*}"
+exec .venv/bin/python -m tests.bench.run "$@"
