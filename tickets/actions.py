@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tickets.choices import ExtensionState, State
+from tickets.choices import OPEN_STATES, RECLASSIFIABLE_STATES, ExtensionState
 from tickets.models import Ticket
 
 
@@ -40,24 +40,8 @@ _ALL = [
 ACTIONS: dict[str, TicketAction] = {action.slug: action for action in _ALL}
 
 _KEEPS_STATE_WHILE = {
-    "reclassify": {
-        State.NEW,
-        State.VERIFIED,
-        State.DISPATCHED,
-        State.ACCEPTED,
-        State.ON_SITE,
-        State.MITIGATED,
-    },
-    "request-extension": {
-        State.NEW,
-        State.VERIFIED,
-        State.DISPATCHED,
-        State.ACCEPTED,
-        State.ON_SITE,
-        State.MITIGATED,
-        State.REFERRED,
-        State.RESOLVED,
-    },
+    "reclassify": RECLASSIFIABLE_STATES,
+    "request-extension": OPEN_STATES,
 }
 
 

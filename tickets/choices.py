@@ -55,6 +55,8 @@ OPEN_STATES = [
 ]
 FINAL_STATES = [State.CLOSED, State.CANCELLED, State.MERGED]
 WITH_CREW_STATES = [State.DISPATCHED, State.ACCEPTED, State.ON_SITE, State.MITIGATED]
+# Before the crew has finished, the grade may still change.
+RECLASSIFIABLE_STATES = [State.NEW, State.VERIFIED, *WITH_CREW_STATES]
 
 # Names for groups of states, accepted wherever a state is: ?state=open.
 STATE_GROUPS = {

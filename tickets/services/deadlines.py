@@ -7,7 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
-from tickets.choices import ExtensionCause, ExtensionState, Grade, Milestone, State
+from tickets.choices import (
+    RECLASSIFIABLE_STATES,
+    ExtensionCause,
+    ExtensionState,
+    Grade,
+    Milestone,
+    State,
+)
 from tickets.errors import ApplicationError, invalid, transition_refused
 from tickets.milestones import MILESTONES
 from tickets.models import ExtensionRequest, Ticket
@@ -24,16 +31,6 @@ from tickets.services._base import (
 )
 from tickets.sla import deadlines_for_ticket
 
-# Before the crew has finished, the grade may still change; a consult grade only before dispatch.
-_RECLASSIFIABLE = [
-    State.NEW,
-    State.VERIFIED,
-    State.DISPATCHED,
-    State.ACCEPTED,
-    State.ON_SITE,
-    State.MITIGATED,
-]
-
 
 @transaction.atomic
 def ticket_reclassify(*, actor, ticket: Ticket, grade: str, reason: str) -> Ticket:
@@ -43,7 +40,7 @@ def ticket_reclassify(*, actor, ticket: Ticket, grade: str, reason: str) -> Tick
     require_text(reason=reason)
     if grade == ticket.grade:
         raise invalid({"grade": _("The ticket already has this grade.")})
-    if ticket.state not in _RECLASSIFIABLE:
+    if ticket.state not in RECLASSIFIABLE_STATES:
         raise transition_refused(ticket, TransitionNotAllowed())
     if grade == Grade.CONSULT and ticket.state not in (State.NEW, State.VERIFIED):
         raise ApplicationError(
