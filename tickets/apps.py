@@ -7,6 +7,6 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from tickets import signals
+        from tickets import reference
 
-        signals.connect()
+        reference.connect()

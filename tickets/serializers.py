@@ -16,6 +16,7 @@ from tickets.choices import (
 )
 from tickets.milestones import MILESTONES
 from tickets.models import FaultType, Ticket, TicketEvent
+from tickets.reference import reference_get
 from tickets.selectors import ticket_next_deadline
 
 
@@ -53,6 +54,28 @@ def _text(max_length: int, *, required: bool = True) -> serializers.CharField:
     )
 
 
+class _ReferenceSlugField(serializers.SlugRelatedField):
+    """A slug field that finds its row through the reference cache."""
+
+    def to_internal_value(self, data):
+        row = reference_get(self.get_queryset(), str(data))
+        if row is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
+        return row
+
+
+class _ReferencePrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A primary-key field that finds its row through the reference cache."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not str(data).isdigit():
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        row = reference_get(self.get_queryset(), int(data))
+        if row is None:
+            self.fail("does_not_exist", pk_value=data)
+        return row
+
+
 def _related(field: str):
     """Return the model a ticket field points to (districts and crews live in dispatch)."""
     return Ticket._meta.get_field(field).related_model
@@ -61,9 +84,7 @@ def _related(field: str):
 class TicketCreateInput(StrictInput):
     channel = serializers.ChoiceField(choices=Channel.choices)
     category = serializers.ChoiceField(choices=Category.choices)
-    fault_type = serializers.SlugRelatedField(
-        slug_field="code", queryset=FaultType.objects.select_related("skill")
-    )
+    fault_type = _ReferenceSlugField(slug_field="code", queryset=FaultType.objects.all())
     grade = serializers.ChoiceField(
         choices=Grade.choices,
         required=False,
@@ -83,7 +104,7 @@ class TicketCreateInput(StrictInput):
         allow_null=True,
         default=None,
     )
-    community = serializers.PrimaryKeyRelatedField(
+    community = _ReferencePrimaryKeyField(
         queryset=_related("community").objects.select_related("district"),
         required=False,
         allow_null=True,

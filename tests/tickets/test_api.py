@@ -396,3 +396,23 @@ def test_logging_a_ticket_costs_a_fixed_handful_of_queries(
     with django_assert_max_num_queries(9):
         response = client.post(URL, _valid(centre), format="json")
     assert response.status_code == 201
+    # Reference data (permissions, fault type, community, SLA policy) is then remembered:
+    # number, ticket, event and the savepoint pair remain.
+    with django_assert_max_num_queries(5):
+        response = client.post(URL, _valid(centre), format="json")
+    assert response.status_code == 201
+
+
+@pytest.mark.django_db
+def test_an_edit_to_remembered_reference_data_applies_to_the_next_ticket(centre, api, clock):
+    client = api(centre.agent)
+    assert client.post(URL, _valid(centre), format="json").status_code == 201
+    centre.leak.is_active = False
+    centre.leak.save()  # as the admin saves it
+    response = client.post(URL, _valid(centre), format="json")
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"fault_type"}
+    centre.community.name = "新名字小区"
+    centre.community.save()
+    body = client.post(URL, _valid(centre, fault_type=centre.burst.code), format="json").json()
+    assert body["community"]["name"] == "新名字小区"

@@ -3,7 +3,6 @@
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,8 +11,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from tickets.errors import ApplicationError, invalid, transition_refused
 from tickets.milestones import MILESTONES
 from tickets.models import SlaPolicy, Ticket, TicketEvent
+from tickets.reference import reference_get
 from tickets.selectors import ticket_is_visible_to
-from tickets.signals import POLICY_TTL, policy_cache_key
 
 Action = TicketEvent.Action
 DEADLINE_FIELDS = [spec.due_field for spec in MILESTONES.values()]
@@ -36,17 +35,12 @@ def require_text(**values: str) -> None:
 
 
 def policy_for(grade: str) -> SlaPolicy:
-    """Return the grade's SLA policy; the three rows are read once a minute at most."""
-    key = policy_cache_key(grade)
-    policy = cache.get(key)
+    policy = reference_get(SlaPolicy.objects.all(), grade)
     if policy is None:
-        policy = SlaPolicy.objects.filter(grade=grade).first()
-        if policy is None:
-            raise ApplicationError(
-                _("There is no SLA policy for this grade; ask the administrator to add one."),
-                code="conflict",
-            )
-        cache.set(key, policy, timeout=POLICY_TTL)
+        raise ApplicationError(
+            _("There is no SLA policy for this grade; ask the administrator to add one."),
+            code="conflict",
+        )
     return policy
 
 
