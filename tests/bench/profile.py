@@ -41,10 +41,10 @@ def _timed(label: str, function: Callable) -> Callable:
 _STEPS = [
     ("rest_framework.request", "Request", "_authenticate", "DRF authentication (token lookup)"),
     (
-        "django.contrib.auth.backends",
-        "ModelBackend",
-        "_get_permissions",
-        "has_perm: permission queries (user + group)",
+        "staffing.backends",
+        "RoleBackend",
+        "_read_permissions",
+        "permissions: one query, then remembered",
     ),
     ("tickets.api", "TicketViewSet", "_validated", "input validation (TicketCreateInput)"),
     ("tickets.services", None, "ticket_create", "ticket_create (policy, number, INSERTs, COMMIT)"),
@@ -82,9 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="requests per create")
     parser.add_argument("--cprofile", action="store_true", help="also profile with cProfile")
     parser.add_argument("--top", type=int, default=30, help="functions cProfile lists")
-    parser.add_argument(
-        "--what-if", default="", help="comma-separated patches of tests.bench.whatif to try"
-    )
     args = parser.parse_args(argv)
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
 
@@ -95,7 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     from django.test import Client
     from django.utils import timezone
 
-    from tests.bench import whatif
     from tests.bench.dataset import dataset_prepare
     from tests.bench.load import TicketBodies
 
@@ -114,7 +110,6 @@ def main(argv: list[str] | None = None) -> int:
             "/bench/bare-tickets/", bodies.bare(), content_type="application/json"
         ),
     }
-    whatif.apply(whatif.parse(args.what_if))
     _instrument()
     for name, post in cases.items():
         for _ in range(30):  # warm imports, caches and the connection

@@ -95,7 +95,6 @@ def render(
     clients: int,
     workers: int,
     seconds: float,
-    what_if: list[str],
 ) -> str:
     """Return the results page."""
     full, bare = phases["full"], phases["bare"]
@@ -121,12 +120,6 @@ def render(
         f"| run took | {elapsed / 60:.1f} min |",
         "",
     ]
-    if what_if:
-        lines += [
-            f"**What-if run**: the web workers ran with `{', '.join(what_if)}` from "
-            "`tests/bench/whatif.py` patched in; these are not the product's figures.",
-            "",
-        ]
     lines += [
         f"## Ticket creation: {seconds:g} s per phase after a warm-up",
         "",

@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from tests.bench import whatif
-
 if TYPE_CHECKING:
     from tests.bench.load import PhaseResult
 
@@ -85,23 +83,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "(%(default)s)",
     )
     parser.add_argument(
-        "--what-if",
-        default="",
-        help="comma-separated product changes to try in the web workers only\n"
-        f"(tests/bench/whatif.py: {', '.join(whatif.PATCHES)}); results go to what-if.md",
-    )
-    parser.add_argument(
         "--output",
         type=Path,
-        help="where to write the results (tests/bench/results/latest.md, or what-if.md)",
+        help="where to write the results (tests/bench/results/latest.md)",
     )
     args = parser.parse_args(argv)
-    try:
-        args.what_if = whatif.parse(args.what_if)
-    except ValueError as error:
-        parser.error(str(error))
     if args.output is None:
-        args.output = RESULTS / ("what-if.md" if args.what_if else "latest.md")
+        args.output = RESULTS / "latest.md"
     if "bench" not in urlparse(args.database_url).path:
         parser.error("--database-url must name a database with 'bench' in it: it is dropped")
     return args
@@ -117,7 +105,6 @@ def _environment(args: argparse.Namespace) -> dict[str, str]:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "BENCH_WHAT_IF": ",".join(args.what_if),
     }
     os.environ.update(wanted)
     return dict(os.environ)
@@ -298,7 +285,6 @@ def main(argv: list[str] | None = None) -> int:
         clients=args.clients,
         workers=args.workers,
         seconds=args.seconds,
-        what_if=args.what_if,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(page, encoding="utf-8")
