@@ -33,7 +33,8 @@ class ApplicationErrorMiddleware:
         if getattr(request, "htmx", False):
             template = "_error.html"
         elif request.method == "POST" and exception.code in ("invalid", "conflict"):
-            messages.error(request, exception.message)
+            problems = [problem for found in exception.fields.values() for problem in found]
+            messages.error(request, " ".join([str(exception.message), *problems]))
             back = request.headers.get("referer", "")
             if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
                 back = request.path

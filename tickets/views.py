@@ -53,6 +53,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"filter": tickets, "page": page, "query": query.urlencode()})
 
 
+@login_required
 @permission_required("tickets.add_ticket", raise_exception=True)
 def ticket_create(request: HttpRequest) -> HttpResponse:
     form = forms.TicketCreateForm(request.POST or None)

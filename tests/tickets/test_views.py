@@ -61,6 +61,13 @@ def test_the_form_shows_what_is_wrong_and_saves_nothing(changes, field, client, 
 
 
 @pytest.mark.django_db
+def test_signed_out_people_are_asked_to_sign_in_before_the_form(client):
+    response = client.get("/tickets/new/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
 def test_a_crew_member_cannot_open_the_form(client, centre):
     client.force_login(centre.crew_leader)
     assert client.get("/tickets/new/").status_code == 403
@@ -160,3 +167,33 @@ def test_filters_left_at_any_are_no_filter(client, centre, make_ticket, clock):
     page = response.content.decode()
     assert ticket.number in page
     assert 'role="alert"' not in page
+
+
+@pytest.mark.django_db
+def test_refusing_an_extension_without_a_note_says_the_note_is_needed(
+    client, centre, make_ticket, clock
+):
+    from datetime import timedelta
+
+    from tickets import services
+
+    ticket = make_ticket(State.ACCEPTED)
+    extension = services.extension_request(
+        actor=centre.crew_member,
+        ticket=ticket,
+        milestone="arrive",
+        requested_due=ticket.arrive_due + timedelta(hours=1),
+        cause="objective",
+        reason="材料短缺",
+    )
+    client.force_login(centre.dispatcher)
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        f"/tickets/{ticket.number}/approve-extension/",
+        {"extension": extension.pk, "approve": "0", "note": ""},
+        HTTP_REFERER=f"http://testserver/tickets/{ticket.number}/",
+        follow=True,
+    )
+    assert "This field is required." in response.content.decode()
+    extension.refresh_from_db()
+    assert extension.state == "pending"
