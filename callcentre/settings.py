@@ -175,6 +175,11 @@ SPECTACULAR_SETTINGS = {
 
 # A shared cache (Redis) in production, so that every process sees an edit at once; each
 # process keeps its own when CACHE_URL is unset.
+# The telephone switch signs its events with this secret; unset, CTI events are refused.
+CTI_SHARED_SECRET = os.environ.get("CTI_SHARED_SECRET", "")
+# How far a signed event's timestamp may be from now, in seconds, before it is a replay.
+CTI_MAX_SKEW = int(os.environ.get("CTI_MAX_SKEW", "300"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

@@ -3,11 +3,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from callcentre.api import CtiEventView, FaqSearchView
 from callcentre.views import SignInView
 from tickets.api import AuthTokenView
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
+    path("cti/events/", CtiEventView.as_view(), name="api-cti-events"),
+    path("faq/", FaqSearchView.as_view(), name="api-faq"),
     path("", include("tickets.api_urls")),
 ]
 

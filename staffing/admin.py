@@ -9,7 +9,7 @@ from staffing.models import User
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Contact"), {"fields": ["phone"]}),
+        (_("Contact"), {"fields": ["phone", "extension"]}),
     )
-    list_display = ["username", "first_name", "last_name", "phone", "is_active"]
+    list_display = ["username", "first_name", "last_name", "phone", "extension", "is_active"]
     list_filter = ["groups", "is_active", "is_staff"]

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -9,6 +10,8 @@ class User(AbstractUser):
     """A person who signs in: centre staff, crew members and department staff."""
 
     phone = PhoneNumberField(_("mobile phone"), blank=True)
+    # The telephone extension the switch reports for this agent's seat.
+    extension = models.CharField(_("extension"), max_length=16, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

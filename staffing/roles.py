@@ -24,6 +24,8 @@ _CONFIGURATION_MODELS = [
     "dispatch.crew",
     "dispatch.crewmembership",
     "dispatch.department",
+    "callcentre.faqentry",
+    "callcentre.caller",
 ]
 
 
@@ -35,7 +37,12 @@ def _manage(models_: list[str]) -> list[str]:
     return perms
 
 
-_FRONT_DESK = ["tickets.view_all_tickets", "tickets.add_ticket", "tickets.merge_ticket"]
+_FRONT_DESK = [
+    "tickets.view_all_tickets",
+    "tickets.add_ticket",
+    "tickets.merge_ticket",
+    "callcentre.view_faqentry",
+]
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: _FRONT_DESK,

@@ -1,0 +1,215 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from tickets.choices import Category, Channel
+
+
+class Caller(models.Model):
+    """Someone who calls the centre, known by their phone number."""
+
+    class CustomerType(models.TextChoices):
+        RESIDENTIAL = "residential", _("Residential")
+        BUSINESS = "business", _("Business")
+        KEY_ACCOUNT = "key_account", _("Key account")
+        SPECIAL = "special", _("Special customer")
+
+    phone = PhoneNumberField(_("phone"), unique=True)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    customer_type = models.CharField(
+        _("customer type"),
+        max_length=20,
+        choices=CustomerType.choices,
+        default=CustomerType.RESIDENTIAL,
+    )
+    created_at = models.DateTimeField(_("first known"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["phone"]
+        verbose_name = _("caller")
+        verbose_name_plural = _("callers")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.phone}".strip()
+
+
+class CallerAddress(models.Model):
+    """A service address a caller has given: community, building, unit, room."""
+
+    caller = models.ForeignKey(
+        Caller, verbose_name=_("caller"), on_delete=models.CASCADE, related_name="addresses"
+    )
+    community = models.ForeignKey(
+        "dispatch.Community",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    address = models.CharField(_("address"), max_length=200)
+    building = models.CharField(_("building"), max_length=20, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    room = models.CharField(_("room"), max_length=20, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"))
+
+    class Meta:
+        ordering = ["-last_used_at"]
+        verbose_name = _("caller address")
+        verbose_name_plural = _("caller addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller", "community", "address", "building", "unit", "room"],
+                name="calleraddress_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(filter(None, [self.address, self.building, self.unit, self.room]))
+
+
+class FaqEntry(models.Model):
+    """An entry of the FAQ manual (《用户常见问题解答手册》) agents answer calls from."""
+
+    question = models.CharField(_("question"), max_length=300)
+    answer = models.TextField(_("answer"))
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    keywords = models.CharField(
+        _("keywords"), max_length=300, blank=True, help_text=_("Words callers use, by spaces.")
+    )
+    is_published = models.BooleanField(_("published"), default=True)
+    # Derived from the fields above for search (see callcentre.search); never edited by hand.
+    search_text = models.TextField(editable=False, default="")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["category", "question"]
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
+
+    def __str__(self) -> str:
+        return self.question
+
+    def save(self, *args, **kwargs) -> None:
+        from callcentre.search import search_text
+
+        # A derived column, like a slug: kept in step on every save, admin's included.
+        self.search_text = search_text(self.question, self.keywords, self.category, self.answer)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+
+class Call(models.Model):
+    """One call (or message) to or from the centre, from ringing to its outcome."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    class Outcome(models.TextChoices):
+        TICKET_CREATED = "ticket_created", _("Ticket created")
+        ANSWERED = "answered", _("Answered on the call")
+        LINKED = "linked", _("Linked to an existing ticket")
+        REFERRED = "referred", _("Referred to a department")
+        ABANDONED = "abandoned", _("Abandoned")
+
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.HOTLINE
+    )
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND
+    )
+    # As the switch reports it: may be withheld or not a valid number.
+    caller_number = models.CharField(_("caller number"), max_length=32, blank=True)
+    caller = models.ForeignKey(
+        Caller,
+        verbose_name=_("caller"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    # Unique when present; a call logged by hand has none, so NULL rather than "".
+    cti_call_id = models.CharField(  # noqa: DJ001
+        _("switch call id"), max_length=64, null=True, blank=True
+    )
+    ringing_at = models.DateTimeField(_("ringing at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    abandoned = models.BooleanField(_("abandoned"), default=False)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    faq_entries = models.ManyToManyField(
+        FaqEntry, verbose_name=_("FAQ entries used"), related_name="calls", blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        indexes = [
+            models.Index(fields=["caller", "-created_at"], name="call_caller_recent_idx"),
+            models.Index(fields=["agent", "-answered_at"], name="call_agent_answered_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cti_call_id"],
+                condition=Q(cti_call_id__isnull=False),
+                name="call_unique_cti_call_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller_number or '—'} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CtiEvent(models.Model):
+    """One event the telephone switch reported; (call id, event) is received once."""
+
+    class Kind(models.TextChoices):
+        RINGING = "ringing", _("Ringing")
+        ANSWERED = "answered", _("Answered")
+        ENDED = "ended", _("Ended")
+        ABANDONED = "abandoned", _("Abandoned")
+
+    cti_call_id = models.CharField(_("switch call id"), max_length=64)
+    event = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="cti_events"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("CTI event")
+        verbose_name_plural = _("CTI events")
+        constraints = [
+            models.UniqueConstraint(fields=["cti_call_id", "event"], name="ctievent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cti_call_id} {self.event}"
