@@ -24,6 +24,10 @@ class Caller(models.Model):
         choices=CustomerType.choices,
         default=CustomerType.RESIDENTIAL,
     )
+    # What the promise read to the caller is said in.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
     created_at = models.DateTimeField(_("first known"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

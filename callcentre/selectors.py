@@ -1,9 +1,22 @@
 """Reads of call intake that pages and the API share."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from callcentre.models import Call, FaqEntry
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from phonenumbers import (
+    NumberParseException,
+    PhoneNumberFormat,
+    format_number,
+    is_valid_number,
+    parse,
+)
+
+from callcentre.models import Call, Caller, CallerAddress, FaqEntry
 from callcentre.search import query_terms, score
+from tickets.choices import OPEN_STATES, Category, State
+from tickets.models import Ticket
 
 
 def faq_search(*, query: str, limit: int = 10) -> list[FaqEntry]:
@@ -46,3 +59,109 @@ def call_current_for_agent(*, agent) -> Call | None:
 
 def calls_for_caller(*, caller, limit: int = 10) -> QuerySet[Call]:
     return Call.objects.filter(caller=caller).select_related("agent", "ticket")[:limit]
+
+
+# An address with this many repair tickets in the window is a repeat-fault address.
+REPEAT_FAULT_COUNT = 3
+REPEAT_FAULT_WINDOW = timedelta(days=30)
+_TICKET_RELATED = ("fault_type", "community", "crew", "department")
+
+
+@dataclass
+class CallerHistory:
+    """What the console shows as soon as it has a phone number."""
+
+    phone: str | None
+    caller: Caller | None
+    calls: list[Call]
+    tickets: list[Ticket]
+    addresses: list[CallerAddress]
+
+
+def caller_history(*, phone: str, limit: int = 10) -> CallerHistory:
+    """Return the caller with this number and their recent calls, tickets and addresses.
+
+    A fixed number of queries whatever the length of their history.
+    """
+    number = e164_or_none(phone)
+    if number is None:
+        return CallerHistory(phone=None, caller=None, calls=[], tickets=[], addresses=[])
+    caller = Caller.objects.filter(phone=number).first()
+    tickets = list(
+        Ticket.objects.filter(caller_phone=number)
+        .select_related(*_TICKET_RELATED)
+        .order_by("-received_at")[:limit]
+    )
+    if caller is None:
+        return CallerHistory(phone=number, caller=None, calls=[], tickets=tickets, addresses=[])
+    return CallerHistory(
+        phone=number,
+        caller=caller,
+        calls=list(calls_for_caller(caller=caller, limit=limit)),
+        tickets=tickets,
+        addresses=list(caller.addresses.select_related("community__district")[:5]),
+    )
+
+
+@dataclass
+class AddressHistory:
+    open_tickets: list[Ticket]
+    recent_repairs: int
+
+    @property
+    def repeat_fault(self) -> bool:
+        return self.recent_repairs >= REPEAT_FAULT_COUNT
+
+
+def address_history(*, community, building: str, unit: str, now: datetime) -> AddressHistory:
+    """Return the open tickets at an address and how many repairs it had in 30 days."""
+    at_address = Ticket.objects.filter(community=community, building=building, unit=unit)
+    open_tickets = list(
+        at_address.filter(state__in=OPEN_STATES)
+        .select_related(*_TICKET_RELATED)
+        .order_by("-received_at")[:10]
+    )
+    recent = at_address.filter(
+        category=Category.REPAIR, received_at__gte=now - REPEAT_FAULT_WINDOW
+    ).count()
+    return AddressHistory(open_tickets=open_tickets, recent_repairs=recent)
+
+
+def tickets_related(*, fault_type, community, now: datetime, exclude=None) -> list[Ticket]:
+    """Return open tickets of the same fault in the same community in the last hours.
+
+    The call may be about one of them (a burst main brings many calls): the console shows
+    them before a new ticket is saved, so the call can be linked instead.
+    """
+    since = now - timedelta(hours=settings.RELATED_TICKET_HOURS)
+    related = Ticket.objects.filter(
+        fault_type=fault_type,
+        community=community,
+        received_at__gte=since,
+        state__in=[state for state in OPEN_STATES if state != State.MERGED],
+    ).exclude(parent__isnull=False)
+    if exclude is not None:
+        related = related.exclude(pk=exclude.pk)
+    return list(related.select_related(*_TICKET_RELATED).order_by("-received_at")[:10])
+
+
+def communities_matching(*, query: str, limit: int = 10) -> list:
+    """Return the communities whose name holds ``query``, with their districts."""
+    query = query.strip()
+    if not query:
+        return []
+    community = Ticket._meta.get_field("community").related_model
+    return list(
+        community.objects.filter(name__contains=query, district__is_active=True)
+        .select_related("district")
+        .order_by("name")[:limit]
+    )
+
+
+def e164_or_none(text: str) -> str | None:
+    """Return ``text`` as an E.164 number if it is a valid Chinese phone number."""
+    try:
+        parsed = parse(text, "CN")
+    except NumberParseException:
+        return None
+    return format_number(parsed, PhoneNumberFormat.E164) if is_valid_number(parsed) else None

@@ -4,22 +4,23 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from phonenumbers import NumberParseException, is_valid_number, parse
 
-from callcentre.models import Call, Caller, CtiEvent
-from tickets.errors import invalid
+from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry
+from callcentre.selectors import e164_or_none
+from tickets.choices import Category
+from tickets.errors import ApplicationError, invalid
+from tickets.models import Ticket
+from tickets.services import ticket_create
 
 
 def caller_for_number(*, number: str) -> Caller | None:
     """Return the caller with this phone number, known from now on; None if it is no number."""
-    try:
-        parsed = parse(number, "CN")
-    except NumberParseException:
+    phone = e164_or_none(number)
+    if phone is None:
         return None
-    if not is_valid_number(parsed):
-        return None
-    caller, _created = Caller.objects.get_or_create(phone=parsed)
+    caller, _created = Caller.objects.get_or_create(phone=phone)
     return caller
 
 
@@ -111,3 +112,151 @@ def _apply(*, call: Call, event: str, at: datetime, agent) -> list[str]:
         call.agent = agent
         changed.append("agent")
     return list(dict.fromkeys(changed))
+
+
+def _intake_call(*, agent, call: Call | None, channel: str, phone: str) -> Call:
+    """Return the call being handled: the switch's, or one logged by hand now."""
+    if call is not None:
+        if call.outcome and call.outcome != Call.Outcome.ABANDONED:
+            raise ApplicationError(_("This call has already been dealt with."), code="conflict")
+        return call
+    now = timezone.now()
+    return Call.objects.create(
+        channel=channel,
+        caller_number=phone,
+        agent=agent,
+        ringing_at=now,
+        answered_at=now,
+    )
+
+
+def _caller_remember(*, phone: str, name: str, address: dict) -> Caller | None:
+    """Keep the caller's name and this service address for their next call."""
+    caller = caller_for_number(number=phone)
+    if caller is None:
+        return None
+    if name and caller.name != name:
+        caller.name = name
+        caller.save(update_fields=["name", "updated_at"])
+    if address.get("address"):
+        CallerAddress.objects.update_or_create(
+            caller=caller, **address, defaults={"last_used_at": timezone.now()}
+        )
+    return caller
+
+
+def _call_close(
+    *,
+    call: Call,
+    agent,
+    caller,
+    outcome: str,
+    category: str,
+    ticket=None,
+    faq_entries=(),
+    notes: str = "",
+) -> Call:
+    call.agent = call.agent or agent
+    call.caller = caller or call.caller
+    call.outcome, call.category, call.ticket = outcome, category, ticket
+    call.abandoned = False
+    if notes:
+        call.notes = notes
+    call.save(
+        update_fields=["agent", "caller", "outcome", "category", "ticket", "abandoned", "notes"]
+    )
+    if faq_entries:
+        call.faq_entries.add(*faq_entries)
+    return call
+
+
+@transaction.atomic
+def intake_ticket_create(
+    *, agent, call: Call | None = None, faq_entries=(), notes: str = "", **ticket_fields
+) -> Ticket:
+    """Log a ticket for the call being handled, and remember the caller and their address.
+
+    ``ticket_fields`` are those of ``tickets.services.ticket_create``. A consult goes on to
+    its department from the dispatcher; the call's outcome says a ticket was made.
+    """
+    ticket = ticket_create(actor=agent, **ticket_fields)
+    address = {
+        "community": ticket.community,
+        "address": ticket.address,
+        "building": ticket.building,
+        "unit": ticket.unit,
+        "room": ticket.room,
+    }
+    phone = ticket.caller_phone.as_e164
+    call = _intake_call(agent=agent, call=call, channel=ticket.channel, phone=phone)
+    _call_close(
+        call=call,
+        agent=agent,
+        caller=_caller_remember(phone=phone, name=ticket.caller_name, address=address),
+        outcome=Call.Outcome.TICKET_CREATED,
+        category=ticket.category,
+        ticket=ticket,
+        faq_entries=faq_entries,
+        notes=notes,
+    )
+    return ticket
+
+
+@transaction.atomic
+def intake_link_to_ticket(
+    *,
+    agent,
+    ticket: Ticket,
+    phone: str,
+    name: str = "",
+    call: Call | None = None,
+    channel: str = Call._meta.get_field("channel").default,
+    notes: str = "",
+) -> Call:
+    """Record the call as one more report of ``ticket`` instead of making a new ticket."""
+    if not agent.has_perm("tickets.add_ticket"):
+        raise ApplicationError(_("Your role may not do this."), code="forbidden")
+    if ticket.state in ("closed", "cancelled", "merged"):
+        raise ApplicationError(
+            _("This ticket is no longer open; log a new one."),
+            code="conflict",
+            extra={"state": ticket.state},
+        )
+    call = _intake_call(agent=agent, call=call, channel=channel, phone=phone)
+    return _call_close(
+        call=call,
+        agent=agent,
+        caller=_caller_remember(phone=phone, name=name, address={}),
+        outcome=Call.Outcome.LINKED,
+        category=ticket.category,
+        ticket=ticket,
+        notes=notes,
+    )
+
+
+@transaction.atomic
+def intake_answer_on_call(
+    *,
+    agent,
+    phone: str,
+    faq_entries: list[FaqEntry],
+    notes: str = "",
+    name: str = "",
+    call: Call | None = None,
+    channel: str = Call._meta.get_field("channel").default,
+) -> Call:
+    """Record a question answered on the call, with the FAQ entries used; no ticket."""
+    if not agent.has_perm("tickets.add_ticket"):
+        raise ApplicationError(_("Your role may not do this."), code="forbidden")
+    if not faq_entries and not notes:
+        raise invalid({"notes": _("Say what was answered, or choose the FAQ entries used.")})
+    call = _intake_call(agent=agent, call=call, channel=channel, phone=phone)
+    return _call_close(
+        call=call,
+        agent=agent,
+        caller=_caller_remember(phone=phone, name=name, address={}),
+        outcome=Call.Outcome.ANSWERED,
+        category=Category.CONSULT,
+        faq_entries=faq_entries,
+        notes=notes,
+    )

@@ -180,6 +180,10 @@ CTI_SHARED_SECRET = os.environ.get("CTI_SHARED_SECRET", "")
 # How far a signed event's timestamp may be from now, in seconds, before it is a replay.
 CTI_MAX_SKEW = int(os.environ.get("CTI_MAX_SKEW", "300"))
 
+# Open tickets of the same fault in the same community this many hours back are shown to
+# the agent as possibly the same incident.
+RELATED_TICKET_HOURS = int(os.environ.get("RELATED_TICKET_HOURS", "6"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

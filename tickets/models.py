@@ -213,6 +213,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     )
     resolution = models.TextField(_("answer or result"), blank=True)
     delay_responsible = models.CharField(_("responsible for the delay"), max_length=100, blank=True)
+    # A special ticket (特殊工单) goes to the supervisor's review: a repeat complaint, say.
+    is_special = models.BooleanField(_("special"), default=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -237,6 +239,14 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
             models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
+            models.Index(
+                fields=["community", "building", "unit", "-received_at"],
+                name="ticket_address_idx",
+            ),
+            models.Index(
+                fields=["community", "fault_type", "-received_at"],
+                name="ticket_community_fault_idx",
+            ),
             *(_milestone_index(milestone) for milestone in Milestone),
         ]
         constraints = [

@@ -111,6 +111,7 @@ class TicketCreateInput(StrictInput):
         default=None,
     )
     external_ref = _text(60, required=False)
+    grade_reason = _text(300, required=False)
 
 
 class NoteInput(StrictInput):
@@ -256,6 +257,7 @@ class TicketOutput(serializers.Serializer):
     repair_cost = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
     resolution = serializers.CharField()
     delay_responsible = serializers.CharField()
+    is_special = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

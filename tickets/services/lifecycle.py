@@ -1,5 +1,6 @@
 """The ticket's life: logging it and every move of its state machine."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -22,6 +23,9 @@ from tickets.services._base import (
 )
 from tickets.sla import deadlines_compute, deadlines_for_ticket
 
+# A second complaint from the same caller within this window makes the ticket special.
+REPEAT_COMPLAINT_WINDOW = timedelta(days=30)
+
 
 @transaction.atomic
 def ticket_create(
@@ -41,10 +45,16 @@ def ticket_create(
     community=None,
     external_ref: str = "",
     grade: str | None = None,
+    grade_reason: str = "",
 ) -> Ticket:
-    """Create a ticket, number it and start its SLA clock at the time of receipt."""
+    """Create a ticket, number it and start its SLA clock at the time of receipt.
+
+    The grade follows the fault grading standard unless the agent gives another, with its
+    reason. A complaint from a caller who complained in the last 30 days is special.
+    """
     require_perm(actor, "tickets.add_ticket")
-    grade = grade or fault_type.default_grade
+    suggested = fault_type.default_grade
+    grade = grade or suggested
     errors = {}
     if not fault_type.is_active:
         errors["fault_type"] = _("This fault type is no longer in use.")
@@ -82,12 +92,27 @@ def ticket_create(
         received_at=at,
         sla_started_at=at,
         created_by=actor,
+        is_special=category == Category.COMPLAINT
+        and Ticket.objects.filter(
+            caller_phone=caller_phone,
+            category=Category.COMPLAINT,
+            received_at__gte=at - REPEAT_COMPLAINT_WINDOW,
+        ).exists(),
         **deadlines_compute(policy=policy, start=at).as_fields(),
     )
     # Numbered last: the day's counter stays locked only until this transaction commits.
     ticket.number = ticket_number_next(at=at)
     ticket.save()
-    created = event(ticket=ticket, action=Action.CREATED, actor=actor, from_state=State.NEW, at=at)
+    overridden = {"grade_suggested": suggested, "grade_reason": grade_reason}
+    created = event(
+        ticket=ticket,
+        action=Action.CREATED,
+        actor=actor,
+        from_state=State.NEW,
+        at=at,
+        reason=grade_reason,
+        data=overridden if grade != suggested else {},
+    )
     # A new ticket's whole history is this one event; it comes back ready to show.
     ticket.timeline = [created]
     ticket.extension_list = []

@@ -1,0 +1,195 @@
+"""The console's reads and writes: caller history, addresses, related tickets, outcomes."""
+
+from datetime import timedelta
+
+import pytest
+
+from callcentre import services
+from callcentre.models import Call, Caller, CallerAddress, FaqEntry
+from callcentre.promises import ticket_promise
+from callcentre.selectors import (
+    address_history,
+    caller_history,
+    communities_matching,
+    tickets_related,
+)
+from tests.conftest import T0
+from tickets.choices import Category, Channel, State
+from tickets.errors import ApplicationError
+from tickets.models import Ticket
+
+PHONE = "+8613812345678"
+
+
+def _fields(centre, **changes):
+    fields = {
+        "channel": Channel.HOTLINE,
+        "category": Category.REPAIR,
+        "fault_type": centre.leak,
+        "description": "厨房漏水",
+        "caller_name": "张先生",
+        "caller_phone": PHONE,
+        "address": "人民南路 1 号",
+        "building": "3",
+        "unit": "2",
+        "room": "501",
+        "community": centre.community,
+    }
+    fields.update(changes)
+    return fields
+
+
+@pytest.mark.django_db
+def test_logging_a_ticket_closes_the_call_and_remembers_caller_and_address(centre, clock):
+    faq = FaqEntry.objects.create(question="漏水怎么办", answer="先关总阀")
+    ticket = services.intake_ticket_create(agent=centre.agent, faq_entries=[faq], **_fields(centre))
+    call = Call.objects.get()
+    assert (call.outcome, call.ticket, call.agent) == (
+        Call.Outcome.TICKET_CREATED,
+        ticket,
+        centre.agent,
+    )
+    assert list(call.faq_entries.all()) == [faq]
+    caller = Caller.objects.get()
+    assert (caller.phone.as_e164, caller.name) == (PHONE, "张先生")
+    address = CallerAddress.objects.get()
+    assert (address.community, address.building, address.unit) == (centre.community, "3", "2")
+
+
+@pytest.mark.django_db
+def test_the_caller_history_shows_calls_tickets_and_addresses_in_fixed_queries(
+    centre, clock, django_assert_max_num_queries
+):
+    services.intake_ticket_create(agent=centre.agent, **_fields(centre))
+    with django_assert_max_num_queries(4) as few:
+        history = caller_history(phone="138 1234 5678")
+    assert history.caller.name == "张先生"
+    assert len(history.calls) == len(history.tickets) == len(history.addresses) == 1
+    for _ in range(5):
+        services.intake_ticket_create(agent=centre.agent, **_fields(centre))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        history = caller_history(phone="13812345678")
+    assert len(history.tickets) == 6
+
+
+@pytest.mark.django_db
+def test_an_unknown_or_invalid_number_has_no_history(centre):
+    assert caller_history(phone="12345").phone is None
+    unknown = caller_history(phone="13900000000")
+    assert unknown.caller is None
+    assert unknown.tickets == []
+
+
+@pytest.mark.django_db
+def test_three_repairs_in_30_days_make_a_repeat_fault_address(centre, make_ticket, clock):
+    for _ in range(2):
+        make_ticket(State.CLOSED)
+    history = address_history(community=centre.community, building="3", unit="2", now=T0)
+    assert not history.repeat_fault
+    open_one = make_ticket()
+    history = address_history(community=centre.community, building="3", unit="2", now=T0)
+    assert history.repeat_fault
+    assert history.open_tickets == [open_one]
+    later = address_history(
+        community=centre.community, building="3", unit="2", now=T0 + timedelta(days=31)
+    )
+    assert not later.repeat_fault
+
+
+@pytest.mark.django_db
+def test_related_tickets_are_open_same_fault_same_community_and_recent(
+    centre, make_ticket, clock, settings
+):
+    settings.RELATED_TICKET_HOURS = 6
+    same = make_ticket(State.DISPATCHED)
+    make_ticket(State.CLOSED)
+    make_ticket(fault_type=centre.burst)
+    clock.shift(timedelta(hours=5))
+    assert tickets_related(
+        fault_type=centre.leak, community=centre.community, now=T0 + timedelta(hours=5)
+    ) == [same]
+    assert (
+        tickets_related(
+            fault_type=centre.leak, community=centre.community, now=T0 + timedelta(hours=7)
+        )
+        == []
+    )
+
+
+@pytest.mark.django_db
+def test_a_call_linked_to_an_open_ticket_makes_no_new_ticket(centre, make_ticket, clock):
+    incident = make_ticket(State.DISPATCHED)
+    call = services.intake_link_to_ticket(agent=centre.agent, ticket=incident, phone=PHONE)
+    assert (call.outcome, call.ticket) == (Call.Outcome.LINKED, incident)
+    assert Ticket.objects.count() == 1
+    closed = make_ticket(State.CLOSED)
+    with pytest.raises(ApplicationError) as refused:
+        services.intake_link_to_ticket(agent=centre.agent, ticket=closed, phone=PHONE)
+    assert refused.value.code == "conflict"
+
+
+@pytest.mark.django_db
+def test_a_question_answered_on_the_call_needs_what_was_answered(centre, clock):
+    with pytest.raises(ApplicationError) as empty:
+        services.intake_answer_on_call(agent=centre.agent, phone=PHONE, faq_entries=[])
+    assert set(empty.value.fields) == {"notes"}
+    faq = FaqEntry.objects.create(question="水费怎么算", answer="阶梯水价")
+    call = services.intake_answer_on_call(agent=centre.agent, phone=PHONE, faq_entries=[faq])
+    assert (call.outcome, call.category, call.ticket) == (Call.Outcome.ANSWERED, "consult", None)
+
+
+@pytest.mark.django_db
+def test_a_switch_call_is_dealt_with_once(centre, clock):
+    call = Call.objects.create(cti_call_id="pbx-1", caller_number=PHONE, agent=centre.agent)
+    services.intake_ticket_create(agent=centre.agent, call=call, **_fields(centre))
+    with pytest.raises(ApplicationError) as again:
+        services.intake_ticket_create(agent=centre.agent, call=call, **_fields(centre))
+    assert again.value.code == "conflict"
+    assert Ticket.objects.count() == 1  # the second ticket was rolled back with the refusal
+
+
+@pytest.mark.django_db
+def test_an_overridden_grade_keeps_the_suggestion_and_the_reason(centre, clock):
+    ticket = services.intake_ticket_create(
+        agent=centre.agent, grade="emergency", grade_reason="整栋楼无水", **_fields(centre)
+    )
+    created = ticket.events.get()
+    assert created.reason == "整栋楼无水"
+    assert created.data == {"grade_suggested": "general", "grade_reason": "整栋楼无水"}
+
+
+@pytest.mark.django_db
+def test_a_second_complaint_within_30_days_is_special(centre, clock):
+    complaint = _fields(centre, category=Category.COMPLAINT, building="", unit="")
+    first = services.intake_ticket_create(agent=centre.agent, **complaint)
+    clock.shift(timedelta(days=10))
+    second = services.intake_ticket_create(agent=centre.agent, **complaint)
+    assert (first.is_special, second.is_special) == (False, True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("grade_fault", "language", "expected"),
+    [
+        ("leak", "zh-hans", "30 分钟"),
+        ("burst", "en", "within 10 minutes"),
+        ("billing", "en", "within 1 hour"),
+    ],
+)
+def test_the_promise_read_to_the_caller_follows_the_sla(
+    grade_fault, language, expected, centre, clock
+):
+    fault = getattr(centre, grade_fault)
+    ticket = services.intake_ticket_create(
+        agent=centre.agent, **_fields(centre, fault_type=fault, category=fault.category)
+    )
+    promise = ticket_promise(ticket=ticket, language=language)
+    assert expected in promise
+    assert ticket.number in promise
+
+
+@pytest.mark.django_db
+def test_communities_are_found_by_part_of_their_name(centre):
+    name = centre.community.name
+    assert communities_matching(query=name[-1]) == [centre.community]
+    assert communities_matching(query=" ") == []
