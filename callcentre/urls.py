@@ -3,8 +3,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
-from callcentre.views import SignInView
 from tickets.api import AuthTokenView
 
 api_v1 = [
@@ -14,9 +14,22 @@ api_v1 = [
     path("", include("tickets.api_urls")),
 ]
 
+console = [
+    path("", views.console, name="console"),
+    path("done/<str:number>/", views.console_done, name="console-done"),
+    path("answered/", views.console_answered, name="console-answered"),
+    path("link/<str:number>/", views.console_link, name="console-link"),
+    path("caller/", views.console_caller, name="console-caller"),
+    path("place/", views.console_place, name="console-place"),
+    path("communities/", views.console_communities, name="console-communities"),
+    path("faq/", views.console_faq, name="console-faq"),
+    path("pop/", views.console_pop, name="console-pop"),
+]
+
 urlpatterns = [
+    path("console/", include(console)),
     path("", include("staffing.urls")),
-    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("tickets/", include("tickets.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -9,7 +9,10 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "demo_mode": settings.DEMO_MODE}
-    links = [(reverse("home"), _("Home")), (reverse("tickets:list"), _("Tickets"))]
+    links = [(reverse("home"), _("Home"))]
+    if user.has_perm("tickets.add_ticket"):
+        links.append((reverse("console"), _("Console")))
+    links.append((reverse("tickets:list"), _("Tickets")))
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("tickets:create"), _("New ticket")))
     if user.has_perm("tickets.view_all_tickets"):

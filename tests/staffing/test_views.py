@@ -34,7 +34,7 @@ def test_signed_out_people_are_sent_to_sign_in(client):
 @pytest.mark.parametrize(
     ("role", "sees_new_ticket", "notice"),
     [
-        ("agent", True, "agent console"),
+        ("agent", True, 'href="/console/"'),
         ("shift_leader", True, "wallboard"),
         ("dispatcher", True, "dispatcher board"),
         ("supervisor", True, "Dashboards"),
