@@ -12,6 +12,8 @@ import time_machine
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from callcentre.models import FaqEntry
+from callcentre.services import intake_ticket_create
 from dispatch.models import Community, Crew, CrewMembership, Department, District
 from staffing.models import User
 from staffing.roles import Role
@@ -83,6 +85,64 @@ STAFF = [
 ]
 
 STREETS = ["人民南路", "蜀都大道", "建设路", "青华路", "科华北路", "府青路", "光华大道"]
+# question, answer, category, keywords: a few pages of the FAQ manual.
+FAQ = [
+    (
+        "为什么我家水压低？",
+        "早晚用水高峰水压会偏低；高层用户如长时间偏低，可登记报修，我们安排人员上门检测。",
+        "供水",
+        "水压 压力 水小",
+    ),
+    (
+        "停水后多久恢复供水？",
+        "计划停水提前 24 小时公告；抢修停水一般 4 小时内恢复，具体以现场为准。",
+        "供水",
+        "停水 来水 恢复",
+    ),
+    (
+        "水费是怎么计算的？",
+        "居民用水按阶梯水价计算，第一阶梯每立方米 2.8 元，详见水费单背面说明。",
+        "缴费",
+        "水费 阶梯 价格",
+    ),
+    (
+        "怎样查询和缴纳水费？",
+        "可通过微信公众号、营业厅、银行代扣缴费；公众号可查询近 12 个月账单。",
+        "缴费",
+        "缴费 交费 账单",
+    ),
+    (
+        "自来水发黄怎么办？",
+        "先放水 3 至 5 分钟；仍发黄请报修，我们安排水质检测中心取样。",
+        "水质",
+        "发黄 浑浊 水质",
+    ),
+    (
+        "二次供水多久检测一次？",
+        "二次供水设施每季度检测一次，检测报告在公众号公示。",
+        "水质",
+        "检测 报告 二次供水",
+    ),
+    (
+        "水表不走或走得快怎么办？",
+        "可申请水表校验；校验期间正常用水，结果 1 个工作日内通知。",
+        "抄表",
+        "水表 校验 不走",
+    ),
+    (
+        "办理过户需要哪些材料？",
+        "房产证明、双方身份证、结清水费的凭证，到营业厅办理。",
+        "业务",
+        "过户 材料 办理",
+    ),
+    (
+        "新装水表怎么申请？",
+        "携带房产证明和身份证到营业厅申请，2 个工作日内安排勘察。",
+        "业务",
+        "新装 接水 开户",
+    ),
+    ("家里漏水要先做什么？", "先关闭水表前总阀，避免损失扩大，再报修。", "报修", "漏水 关阀 总阀"),
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 DESCRIPTIONS = {
     "burst-main": ["路口主管爆裂，水柱喷到路面，车辆绕行", "人行道下水管爆裂，路面积水严重"],
@@ -121,6 +181,7 @@ class DemoBuilder:
         self.days = days
         self.per_day = per_day
         self.now = now
+        self.known_callers: list[tuple[str, str]] = []
 
     @transaction.atomic
     def build_configuration(self) -> None:
@@ -153,6 +214,13 @@ class DemoBuilder:
                 )
         for username, role, family, given in STAFF:
             self._user(username, role, family, given)
+        for n in range(1, 9):  # agent1 sits at extension 8001, and so on
+            User.objects.filter(username=f"agent{n}").update(extension=f"800{n}")
+        for question, answer, category, keywords in FAQ:
+            FaqEntry.objects.get_or_create(
+                question=question,
+                defaults={"answer": answer, "category": category, "keywords": keywords},
+            )
         for code, name, districts, crew_skills, diameter, leader, members in CREWS:
             crew, _ = Crew.objects.get_or_create(
                 code=code, defaults={"name": name, "max_pipe_diameter": diameter}
@@ -200,12 +268,16 @@ class DemoBuilder:
         return Ticket.objects.count()
 
     def _caller(self) -> tuple[str, str]:
+        # One call in five is from someone who called before, so the console has history.
+        if self.known_callers and self.random.random() < 0.2:
+            return self.random.choice(self.known_callers)
         name = self.random.choice(SURNAMES) + self.random.choice(["先生", "女士"])
         phone = (
             "1"
             + self.random.choice(["38", "39", "58", "86", "37"])
             + "".join(self.random.choice("0123456789") for _ in range(8))
         )
+        self.known_callers.append((name, phone))
         return name, phone
 
     def _new_ticket(
@@ -226,8 +298,8 @@ class DemoBuilder:
         agent = User.objects.get(username=f"agent{self.random.randint(1, 8)}")
         road = fault.code == "burst-main"
         with time_machine.travel(at, tick=False):
-            return services.ticket_create(
-                actor=agent,
+            return intake_ticket_create(
+                agent=agent,
                 channel=self.random.choices(
                     [Channel.HOTLINE, Channel.WECHAT, Channel.GOV_12345, Channel.APP],
                     weights=[12, 3, 2, 1],

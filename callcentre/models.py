@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from tickets.choices import Category, Channel
+from tickets.models import address_line
 
 
 class Caller(models.Model):
@@ -72,7 +73,7 @@ class CallerAddress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return " ".join(filter(None, [self.address, self.building, self.unit, self.room]))
+        return address_line(self)
 
 
 class FaqEntry(models.Model):

@@ -48,9 +48,11 @@ def faq_search(*, query: str, limit: int = 10) -> list[FaqEntry]:
 
 
 def call_current_for_agent(*, agent) -> Call | None:
-    """Return the call the agent has answered and not yet finished (the screen pop)."""
+    """Return the call put through to the agent and not yet dealt with (the screen pop)."""
     return (
-        Call.objects.filter(agent=agent, answered_at__isnull=False, ended_at__isnull=True)
+        Call.objects.filter(
+            agent=agent, answered_at__isnull=False, ended_at__isnull=True, outcome=""
+        )
         .select_related("caller")
         .order_by("-answered_at")
         .first()

@@ -162,8 +162,20 @@ def _call_close(
     call.abandoned = False
     if notes:
         call.notes = notes
+    if call.cti_call_id is None:
+        # A call logged by hand is over when it is logged; the switch reports its own end.
+        call.ended_at = call.ended_at or timezone.now()
     call.save(
-        update_fields=["agent", "caller", "outcome", "category", "ticket", "abandoned", "notes"]
+        update_fields=[
+            "agent",
+            "caller",
+            "outcome",
+            "category",
+            "ticket",
+            "abandoned",
+            "notes",
+            "ended_at",
+        ]
     )
     if faq_entries:
         call.faq_entries.add(*faq_entries)

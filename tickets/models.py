@@ -113,6 +113,21 @@ class SlaPolicy(models.Model):
         return getattr(self, f"{milestone.value}_minutes")
 
 
+def address_line(place) -> str:
+    """Return a service address as staff read it: community, address, building, unit, room.
+
+    ``place`` is anything with those fields: a ticket, a caller's saved address.
+    """
+    parts = [str(place.community or ""), place.address]
+    if place.building:
+        parts.append(gettext("bldg %(building)s") % {"building": place.building})
+    if place.unit:
+        parts.append(gettext("unit %(unit)s") % {"unit": place.unit})
+    if place.room:
+        parts.append(gettext("room %(room)s") % {"room": place.room})
+    return " ".join(part for part in parts if part)
+
+
 def _milestone_index(milestone: Milestone) -> models.Index:
     spec = MILESTONES[milestone]
     # Rows without the deadline stay out, so no milestone's index can pass for another's.
@@ -286,15 +301,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         return self.number
 
     def address_line(self) -> str:
-        """Return the service address as staff read it: community, building, unit, room."""
-        parts = [str(self.community or ""), self.address]
-        if self.building:
-            parts.append(gettext("bldg %(building)s") % {"building": self.building})
-        if self.unit:
-            parts.append(gettext("unit %(unit)s") % {"unit": self.unit})
-        if self.room:
-            parts.append(gettext("room %(room)s") % {"room": self.room})
-        return " ".join(part for part in parts if part)
+        return address_line(self)
 
     @classmethod
     def transition_permission(cls, name: str) -> str:

@@ -193,3 +193,21 @@ def test_communities_are_found_by_part_of_their_name(centre):
     name = centre.community.name
     assert communities_matching(query=name[-1]) == [centre.community]
     assert communities_matching(query=" ") == []
+
+
+@pytest.mark.django_db
+def test_a_call_dealt_with_no_longer_pops_up(centre, clock):
+    from callcentre.selectors import call_current_for_agent
+
+    services.intake_ticket_create(agent=centre.agent, **_fields(centre))
+    assert Call.objects.get().ended_at == T0  # logged by hand: over once logged
+    switched = Call.objects.create(
+        cti_call_id="pbx-7", caller_number=PHONE, agent=centre.agent, answered_at=T0
+    )
+    assert call_current_for_agent(agent=centre.agent) == switched
+    services.intake_answer_on_call(
+        agent=centre.agent, call=switched, phone=PHONE, faq_entries=[], notes="已答复"
+    )
+    assert call_current_for_agent(agent=centre.agent) is None
+    switched.refresh_from_db()
+    assert switched.ended_at is None  # the switch reports the end itself
