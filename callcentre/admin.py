@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry
+from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry, SpecialEvent
 
 
 @admin.register(FaqEntry)
@@ -50,3 +50,11 @@ class CallAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SpecialEvent)
+class SpecialEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "kind", "caller_phone", "ticket", "recorded_by"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket", "recorded_by"]
+    raw_id_fields = ["ticket"]

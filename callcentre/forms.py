@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from callcentre.models import Call, FaqEntry
+from callcentre.models import Call, FaqEntry, SpecialEvent
 from tickets.forms import Form, TicketCreateForm
 from tickets.models import Ticket
 
@@ -51,6 +51,33 @@ class ConsoleForm(TicketCreateForm):
         for name in ("call", "faq_entries", "notes"):
             data.pop(name, None)
         return data
+
+
+class SpecialEventForm(Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=SpecialEvent.Kind.choices)
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    caller_phone = forms.CharField(label=_("Caller phone"), max_length=32, required=False)
+    ticket = forms.CharField(
+        label=_("Ticket number"), max_length=20, required=False, help_text=_("If there is one.")
+    )
+    description = forms.CharField(
+        label=_("What happened"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    outcome = forms.CharField(
+        label=_("How it was handled"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_ticket(self):
+        number = self.cleaned_data["ticket"].strip()
+        if not number:
+            return None
+        ticket = Ticket.objects.filter(number=number).first()
+        if ticket is None:
+            raise forms.ValidationError(_("No ticket with that number."))
+        return ticket
 
 
 class CallOnlyForm(Form):

@@ -218,3 +218,43 @@ class CtiEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cti_call_id} {self.event}"
+
+
+class SpecialEvent(models.Model):
+    """A line of the special-event ledger (《特殊事件处理台账》): an escalated call."""
+
+    class Kind(models.TextChoices):
+        ANGRY_CALLER = "angry_caller", _("Angry caller")
+        REPEAT_REPORT = "repeat_report", _("Repeated report")
+        MEDIA = "media", _("Media or government attention")
+        OTHER = "other", _("Other")
+
+    occurred_at = models.DateTimeField(_("occurred at"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    caller_phone = models.CharField(_("caller phone"), max_length=32, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="special_events",
+    )
+    description = models.TextField(_("what happened"))
+    outcome = models.TextField(_("how it was handled"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("special event")
+        verbose_name_plural = _("special events")
+        indexes = [models.Index(fields=["-occurred_at"], name="specialevent_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"

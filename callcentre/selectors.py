@@ -13,7 +13,7 @@ from phonenumbers import (
     parse,
 )
 
-from callcentre.models import Call, Caller, CallerAddress, FaqEntry
+from callcentre.models import Call, Caller, CallerAddress, FaqEntry, SpecialEvent
 from callcentre.search import query_terms, score
 from tickets.choices import OPEN_STATES, Category, State
 from tickets.models import Ticket
@@ -167,3 +167,11 @@ def e164_or_none(text: str) -> str | None:
     except NumberParseException:
         return None
     return format_number(parsed, PhoneNumberFormat.E164) if is_valid_number(parsed) else None
+
+
+def special_events_recent(*, limit: int = 100) -> list:
+    return list(
+        SpecialEvent.objects.select_related("ticket", "recorded_by").order_by(
+            "-occurred_at", "-id"
+        )[:limit]
+    )

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry
+from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry, SpecialEvent
 from callcentre.selectors import e164_or_none
 from tickets.choices import Category
 from tickets.errors import ApplicationError, invalid
@@ -271,4 +271,31 @@ def intake_answer_on_call(
         category=Category.CONSULT,
         faq_entries=faq_entries,
         notes=notes,
+    )
+
+
+@transaction.atomic
+def special_event_record(
+    *,
+    actor,
+    kind: str,
+    occurred_at: datetime,
+    description: str,
+    outcome: str,
+    caller_phone: str = "",
+    ticket: Ticket | None = None,
+) -> SpecialEvent:
+    """Write a line in the special-event ledger (an angry caller, a repeated report, …)."""
+    if not actor.has_perm("callcentre.add_specialevent"):
+        raise ApplicationError(_("Your role may not do this."), code="forbidden")
+    if occurred_at > timezone.now():
+        raise invalid({"occurred_at": _("This time has not come yet.")})
+    return SpecialEvent.objects.create(
+        kind=kind,
+        occurred_at=occurred_at,
+        description=description,
+        outcome=outcome,
+        caller_phone=caller_phone,
+        ticket=ticket,
+        recorded_by=actor,
     )

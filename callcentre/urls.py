@@ -28,6 +28,7 @@ console = [
 
 urlpatterns = [
     path("console/", include(console)),
+    path("ledger/", views.ledger, name="ledger"),
     path("", include("staffing.urls")),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("tickets/", include("tickets.urls")),

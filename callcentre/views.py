@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from callcentre import services
-from callcentre.forms import CallOnlyForm, ConsoleForm
+from callcentre.forms import CallOnlyForm, ConsoleForm, SpecialEventForm
 from callcentre.models import Caller
 from callcentre.promises import ticket_promise
 from callcentre.selectors import (
@@ -22,9 +22,11 @@ from callcentre.selectors import (
     caller_history,
     communities_matching,
     faq_search,
+    special_events_recent,
     tickets_related,
 )
 from tickets.errors import ApplicationError
+from tickets.forms import show_service_errors
 from tickets.selectors import ticket_get_for_user
 
 _agent_only = permission_required("tickets.add_ticket", raise_exception=True)
@@ -86,11 +88,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 **form.ticket_fields(),
             )
         except ApplicationError as error:
-            if error.code != "invalid":
-                raise
-            for field, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            show_service_errors(form, error)
         else:
             return redirect("console-done", number=ticket.number)
     return _console(request, form, status=400)
@@ -204,6 +202,26 @@ def console_faq(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("faq_query", "")[:200]
     entries = faq_search(query=query) if query.strip() else []
     return render(request, "callcentre/_faq.html", {"entries": entries, "query": query})
+
+
+@login_required
+@permission_required("callcentre.view_specialevent", raise_exception=True)
+def ledger(request: HttpRequest) -> HttpResponse:
+    """The special-event ledger (《特殊事件处理台账》): read it, and write a line."""
+    form = SpecialEventForm(request.POST or None, initial={"occurred_at": timezone.now()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.special_event_record(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            show_service_errors(form, error)
+        else:
+            messages.success(request, _("Written in the ledger."))
+            return redirect("ledger")
+    events = special_events_recent()
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "callcentre/ledger.html", {"form": form, "events": events}, status=status
+    )
 
 
 @login_required

@@ -13,6 +13,9 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("console"), _("Console")))
     links.append((reverse("tickets:list"), _("Tickets")))
+    if user.has_perm("tickets.review_ticket"):
+        links.append((reverse("tickets:review"), _("Re-check")))
+        links.append((reverse("ledger"), _("Special events")))
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("tickets:create"), _("New ticket")))
     if user.has_perm("tickets.view_all_tickets"):

@@ -48,6 +48,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: _FRONT_DESK,
     Role.SHIFT_LEADER: [
         *_FRONT_DESK,
+        "tickets.review_ticket",
+        "callcentre.view_specialevent",
+        "callcentre.add_specialevent",
         "tickets.verify_ticket",
         "tickets.reclassify_ticket",
         "tickets.cancel_ticket",
@@ -69,6 +72,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
     Role.SUPERVISOR: [
         *_FRONT_DESK,
+        "tickets.review_ticket",
+        "callcentre.view_specialevent",
+        "callcentre.add_specialevent",
         "tickets.verify_ticket",
         "tickets.dispatch_ticket",
         "tickets.refer_ticket",

@@ -33,6 +33,8 @@ _ALL = [
     TicketAction("reopen", _("Reopen"), "tickets.reopen_ticket", "reopen", danger=True),
     TicketAction("merge", _("Merge into an incident"), "tickets.merge_ticket", "merge"),
     TicketAction("reclassify", _("Change grade"), "tickets.reclassify_ticket", None),
+    TicketAction("correct", _("Correct the record"), "tickets.review_ticket", None),
+    TicketAction("review", _("Mark re-checked"), "tickets.review_ticket", None),
     TicketAction("request-extension", _("Request an extension"), "tickets.request_extension", None),
     TicketAction("approve-extension", _("Decide an extension"), "tickets.approve_extension", None),
     TicketAction("cancel", _("Cancel"), "tickets.cancel_ticket", "cancel", danger=True),
@@ -42,6 +44,8 @@ ACTIONS: dict[str, TicketAction] = {action.slug: action for action in _ALL}
 _KEEPS_STATE_WHILE = {
     "reclassify": RECLASSIFIABLE_STATES,
     "request-extension": OPEN_STATES,
+    "correct": OPEN_STATES,
+    "review": OPEN_STATES,
 }
 
 
@@ -60,6 +64,8 @@ def ticket_actions_for_user(
         elif action.slug == "approve-extension":
             if any(e.state == ExtensionState.PENDING for e in ticket.extension_list):
                 allowed.append(action)
+        elif action.slug == "review" and ticket.reviewed_at is not None:
+            continue
         elif ticket.state in _KEEPS_STATE_WHILE[action.slug]:
             allowed.append(action)
     return allowed

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
+from tickets.errors import ApplicationError
 from tickets.models import Ticket
 from tickets.selectors import fault_types_active
 
@@ -17,6 +18,15 @@ class Form(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+def show_service_errors(form: forms.Form, error: ApplicationError) -> None:
+    """Put a service's input errors on the form; any other refusal goes up to the middleware."""
+    if error.code != "invalid":
+        raise error
+    for field, problems in error.fields.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
 
 
 class TicketCreateForm(Form):
@@ -111,6 +121,27 @@ class CloseForm(Form):
         data = super().clean()
         # Blank means "keep what the crew reported", not "erase it".
         return {key: value for key, value in data.items() if value not in ("", None)}
+
+
+class CorrectForm(Form):
+    fault_type = forms.ModelChoiceField(label=_("Fault type"), queryset=fault_types_active())
+    community = forms.ModelChoiceField(
+        label=_("Community"),
+        queryset=_related("community").objects.select_related("district"),
+        required=False,
+    )
+    address = forms.CharField(label=_("Address"), max_length=200)
+    building = forms.CharField(label=_("Building"), max_length=20, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    room = forms.CharField(label=_("Room"), max_length=20, required=False)
+    reason = _reason()
+
+    @staticmethod
+    def initial_for(ticket) -> dict:
+        return {
+            name: getattr(ticket, name)
+            for name in ("fault_type", "community", "address", "building", "unit", "room")
+        }
 
 
 class ReclassifyForm(Form):

@@ -230,6 +230,17 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     delay_responsible = models.CharField(_("responsible for the delay"), max_length=100, blank=True)
     # A special ticket (特殊工单) goes to the supervisor's review: a repeat complaint, say.
     is_special = models.BooleanField(_("special"), default=False)
+    # The shift leader's re-check of what the agent recorded (address, fault, grade).
+    reviewed_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("re-checked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -254,6 +265,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
             models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
+            # The shift leader's queue: recent tickets not yet re-checked.
+            models.Index(
+                fields=["-received_at"],
+                condition=Q(reviewed_at__isnull=True),
+                name="ticket_to_review_idx",
+            ),
             models.Index(
                 fields=["community", "building", "unit", "-received_at"],
                 name="ticket_address_idx",
@@ -292,6 +309,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             ("merge_ticket", _("Can merge a ticket into an incident")),
             ("reopen_ticket", _("Can reopen a closed ticket")),
             ("reclassify_ticket", _("Can change a ticket's grade")),
+            ("review_ticket", _("Can re-check and correct what an agent recorded")),
             ("request_extension", _("Can request a deadline extension")),
             ("approve_extension", _("Can approve an extension with an objective cause")),
             ("approve_human_extension", _("Can approve an extension with a human cause")),
@@ -459,6 +477,8 @@ class TicketEvent(models.Model):
         MERGED = "merged", _("Merged into an incident")
         REOPENED = "reopened", _("Reopened")
         RECLASSIFIED = "reclassified", _("Grade changed")
+        CORRECTED = "corrected", _("Corrected")
+        REVIEWED = "reviewed", _("Re-checked")
         EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
         EXTENSION_APPROVED = "extension_approved", _("Extension approved")
         EXTENSION_REFUSED = "extension_refused", _("Extension refused")

@@ -1,12 +1,12 @@
 """Reads that pages and the API share; each applies who may see what."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from tickets.choices import ExtensionState, Milestone
+from tickets.choices import FINAL_STATES, Category, ExtensionState, Grade, Milestone
 from tickets.errors import ApplicationError
 from tickets.milestones import MILESTONES
 from tickets.models import ExtensionRequest, FaultType, Ticket
@@ -154,3 +154,32 @@ def ticket_milestone_rows(*, ticket: Ticket, now: datetime) -> list[dict]:
             }
         )
     return rows
+
+
+def tickets_to_review(*, user, now: datetime, hours: int = 12) -> list[Ticket]:
+    """Return recent tickets not yet re-checked, each with ``checks``: what to look at."""
+    tickets = list(
+        ticket_list_for_user(user=user)
+        .filter(received_at__gte=now - timedelta(hours=hours), reviewed_at__isnull=True)
+        .exclude(state__in=FINAL_STATES)
+        .order_by("-received_at")[:200]
+    )
+    for ticket in tickets:
+        ticket.checks = ticket_review_checks(ticket)
+    return tickets
+
+
+def ticket_review_checks(ticket: Ticket) -> list[str]:
+    """Return what a shift leader should look at again on this ticket."""
+    checks = []
+    if ticket.category == Category.REPAIR and not (
+        ticket.community_id and ticket.building and ticket.unit
+    ):
+        checks.append(_("Address not down to community, building and unit"))
+    if ticket.grade != ticket.fault_type.default_grade:
+        checks.append(_("Grade differs from the fault grading standard"))
+    if ticket.grade == Grade.EMERGENCY:
+        checks.append(_("Emergency"))
+    if ticket.is_special:
+        checks.append(_("Special ticket"))
+    return checks

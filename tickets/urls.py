@@ -7,6 +7,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.ticket_list, name="list"),
     path("new/", views.ticket_create, name="create"),
+    path("review/", views.ticket_review_queue, name="review"),
     path("<str:number>/", views.ticket_detail, name="detail"),
     path("<str:number>/<slug:action>/", views.ticket_act, name="act"),
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from tickets.selectors import (
     ticket_get_for_user,
     ticket_is_visible_to,
     ticket_list_for_user,
+    tickets_to_review,
 )
 
 _PAGE_SIZE = 50
@@ -37,6 +39,8 @@ _ACTION_FORMS = {
     "reopen": (forms.ReasonForm, services.ticket_reopen),
     "reclassify": (forms.ReclassifyForm, services.ticket_reclassify),
     "request-extension": (forms.ExtensionRequestForm, services.extension_request),
+    "correct": (forms.CorrectForm, services.ticket_correct),
+    "review": (forms.EmptyForm, services.ticket_review),
 }
 
 
@@ -61,7 +65,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         try:
             ticket = services.ticket_create(actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            _show_on_form(form, error)
+            forms.show_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -73,25 +77,30 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/create.html", {"form": form}, status=status)
 
 
-def _show_on_form(form, error: ApplicationError) -> None:
-    """Put a service's input errors on the form; any other refusal goes up to the middleware."""
-    if error.code != "invalid":
-        raise error
-    for field, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-
-
 def _detail_context(request: HttpRequest, number: str, **bound_forms) -> dict:
     ticket = ticket_detail_for_user(user=request.user, number=number)
     # Merging is done from the console, where the incident is found by address.
     actions = ticket_actions_for_user(ticket=ticket, user=request.user, exclude={"merge"})
     action_forms = {
-        action.slug: bound_forms.get(action.slug) or _ACTION_FORMS[action.slug][0]()
+        action.slug: bound_forms.get(action.slug) or _blank_form(action.slug, ticket)
         for action in actions
         if action.slug in _ACTION_FORMS
     }
     return {"ticket": ticket, "actions": actions, "action_forms": action_forms}
+
+
+def _blank_form(slug: str, ticket):
+    form_class = _ACTION_FORMS[slug][0]
+    initial_for = getattr(form_class, "initial_for", None)
+    return form_class(initial=initial_for(ticket) if initial_for else None)
+
+
+@login_required
+@permission_required("tickets.review_ticket", raise_exception=True)
+def ticket_review_queue(request: HttpRequest) -> HttpResponse:
+    """The shift leader's queue: new tickets to re-check, with what to look at."""
+    tickets = tickets_to_review(user=request.user, now=timezone.now())
+    return render(request, "tickets/review.html", {"tickets": tickets})
 
 
 @login_required
@@ -130,7 +139,7 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         try:
             service(actor=request.user, ticket=ticket, **form.cleaned_data)
         except ApplicationError as error:
-            _show_on_form(form, error)
+            forms.show_service_errors(form, error)
         else:
             messages.success(request, _("%(action)s: done.") % {"action": ACTIONS[action].label})
             if not ticket_is_visible_to(ticket=ticket, user=request.user):

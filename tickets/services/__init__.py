@@ -21,6 +21,7 @@ from tickets.services.lifecycle import (
     ticket_resolve,
     ticket_verify,
 )
+from tickets.services.review import ticket_correct, ticket_review
 
 __all__ = [
     "extension_decide",
@@ -30,6 +31,7 @@ __all__ = [
     "ticket_arrive",
     "ticket_cancel",
     "ticket_close",
+    "ticket_correct",
     "ticket_create",
     "ticket_decline",
     "ticket_dispatch",
@@ -39,5 +41,6 @@ __all__ = [
     "ticket_refer",
     "ticket_reopen",
     "ticket_resolve",
+    "ticket_review",
     "ticket_verify",
 ]
