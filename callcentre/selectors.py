@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import asin, cos, radians, sin, sqrt
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -138,13 +139,38 @@ def tickets_related(*, fault_type, community, now: datetime, exclude=None) -> li
     since = now - timedelta(hours=settings.RELATED_TICKET_HOURS)
     related = Ticket.objects.filter(
         fault_type=fault_type,
-        community=community,
+        community__in=communities_near(
+            community=community, radius_km=settings.RELATED_TICKET_RADIUS_KM
+        ),
         received_at__gte=since,
         state__in=[state for state in OPEN_STATES if state != State.MERGED],
     ).exclude(parent__isnull=False)
     if exclude is not None:
         related = related.exclude(pk=exclude.pk)
     return list(related.select_related(*_TICKET_RELATED).order_by("-received_at")[:10])
+
+
+def communities_near(*, community, radius_km: float) -> list:
+    """Return ``community`` and the communities whose centre is within ``radius_km`` of it."""
+    if not radius_km or community.latitude is None or community.longitude is None:
+        return [community]
+    lat, lng = float(community.latitude), float(community.longitude)
+    # A box around the point narrows the search in SQL; the true distance decides.
+    dlat = radius_km / 111.0
+    dlng = radius_km / (111.0 * max(cos(radians(lat)), 0.01))
+    model = type(community)
+    box = model.objects.filter(
+        latitude__range=(lat - dlat, lat + dlat), longitude__range=(lng - dlng, lng + dlng)
+    )
+    near = [c for c in box if _km(lat, lng, float(c.latitude), float(c.longitude)) <= radius_km]
+    return near if community in near else [community, *near]
+
+
+def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Return the great-circle distance between two points, in kilometres."""
+    dlat, dlng = radians(lat2 - lat1), radians(lng2 - lng1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlng / 2) ** 2
+    return 2 * 6371.0 * asin(sqrt(a))
 
 
 def communities_matching(*, query: str, limit: int = 10) -> list:

@@ -183,6 +183,8 @@ CTI_MAX_SKEW = int(os.environ.get("CTI_MAX_SKEW", "300"))
 # Open tickets of the same fault in the same community this many hours back are shown to
 # the agent as possibly the same incident.
 RELATED_TICKET_HOURS = int(os.environ.get("RELATED_TICKET_HOURS", "6"))
+# ... and in communities whose centre is this close (0 for the same community only).
+RELATED_TICKET_RADIUS_KM = float(os.environ.get("RELATED_TICKET_RADIUS_KM", "0.5"))
 
 CACHES = {
     "default": (

@@ -211,3 +211,22 @@ def test_a_call_dealt_with_no_longer_pops_up(centre, clock):
     assert call_current_for_agent(agent=centre.agent) is None
     switched.refresh_from_db()
     assert switched.ended_at is None  # the switch reports the end itself
+
+
+@pytest.mark.django_db
+def test_related_tickets_reach_communities_within_the_radius(centre, make_ticket, clock, settings):
+    from tests.dispatch.factories import CommunityFactory
+
+    near = CommunityFactory(
+        district=centre.community.district, latitude="30.652", longitude="104.060"
+    )
+    far = CommunityFactory(
+        district=centre.community.district, latitude="30.700", longitude="104.060"
+    )
+    next_door = make_ticket(community=near)
+    make_ticket(community=far)
+    settings.RELATED_TICKET_RADIUS_KM = 0.5  # next door is 220 m away, far is 5.5 km
+    found = tickets_related(fault_type=centre.leak, community=centre.community, now=T0)
+    assert found == [next_door]
+    settings.RELATED_TICKET_RADIUS_KM = 0
+    assert tickets_related(fault_type=centre.leak, community=centre.community, now=T0) == []
