@@ -173,17 +173,16 @@ def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * 6371.0 * asin(sqrt(a))
 
 
-def communities_matching(*, query: str, limit: int = 10) -> list:
-    """Return the communities whose name holds ``query``, with their districts."""
+def communities_matching(*, query: str = "", pk: int | None = None, limit: int = 10) -> list:
+    """Return the communities whose name holds ``query`` (or the one with ``pk``)."""
+    community = Ticket._meta.get_field("community").related_model
+    found = community.objects.filter(district__is_active=True).select_related("district")
+    if pk is not None:
+        return list(found.filter(pk=pk))
     query = query.strip()
     if not query:
         return []
-    community = Ticket._meta.get_field("community").related_model
-    return list(
-        community.objects.filter(name__contains=query, district__is_active=True)
-        .select_related("district")
-        .order_by("name")[:limit]
-    )
+    return list(found.filter(name__contains=query).order_by("name")[:limit])
 
 
 def e164_or_none(text: str) -> str | None:

@@ -190,8 +190,13 @@ def console_place(request: HttpRequest) -> HttpResponse:
 @_agent_only
 @require_GET
 def console_communities(request: HttpRequest) -> HttpResponse:
-    """Communities whose name holds what was typed, to choose one by keyboard."""
-    found = communities_matching(query=request.GET.get("community_query", ""))
+    """Communities whose name holds what was typed, to choose one by keyboard; or the one
+    a caller's earlier address names."""
+    chosen = request.GET.get("community", "")
+    if chosen.isdigit():
+        found = communities_matching(pk=int(chosen))
+    else:
+        found = communities_matching(query=request.GET.get("community_query", ""))
     return render(request, "callcentre/_communities.html", {"communities": found})
 
 

@@ -39,3 +39,21 @@ document.addEventListener("keydown", (event) => {
     search.focus();
   }
 });
+
+// The console's "use this name / address" buttons fill the call form from the caller's
+// history; each field filled announces a change, so the panels that depend on it refresh.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-fill]");
+  const form = document.getElementById("console-form");
+  if (!button || !form) {
+    return;
+  }
+  const values = JSON.parse(button.dataset.fill);
+  for (const [name, value] of Object.entries(values)) {
+    const field = form.elements.namedItem(name);
+    if (field && "value" in field) {
+      field.value = value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+});

@@ -166,3 +166,18 @@ def test_only_front_desk_roles_open_the_console(client, centre):
     assert client.get("/console/").status_code == 403
     client.logout()
     assert client.get("/console/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_caller_panel_offers_the_name_and_earlier_addresses_to_reuse(
+    agent_client, centre, clock
+):
+    agent_client.post("/console/", _form(centre))
+    panel = agent_client.get("/console/caller/", {"caller_phone": "13812345678"})
+    page = panel.content.decode()
+    assert "data-fill" in page
+    assert "人民南路 5 号" in page
+    assert f"?community={centre.community.pk}" in page
+    choices = agent_client.get("/console/communities/", {"community": centre.community.pk})
+    assert "checked" in choices.content.decode()
+    assert centre.community.name in choices.content.decode()
