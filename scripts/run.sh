@@ -8,6 +8,8 @@ source scripts/setup.sh
 export DEMO_MODE="${DEMO_MODE:-1}"
 export DEBUG="${DEBUG:-0}"
 export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
+# The demo's telephone switch secret; `manage.py cti_call` uses it to play the switch.
+export CTI_SHARED_SECRET="${CTI_SHARED_SECRET:-demo-cti-secret}"
 PORT="${PORT:-8000}"
 PY=.venv/bin/python
 VAR="${VAR_DIR:-var}"
