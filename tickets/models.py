@@ -118,7 +118,11 @@ def address_line(place) -> str:
 
     ``place`` is anything with those fields: a ticket, a caller's saved address.
     """
-    parts = [str(place.community or ""), place.address]
+    community = str(place.community or "")
+    # Callers often give the community as the address; it is not said twice.
+    parts = [community, place.address]
+    if community and place.address.startswith(community):
+        parts = [place.address]
     if place.building:
         parts.append(gettext("bldg %(building)s") % {"building": place.building})
     if place.unit:

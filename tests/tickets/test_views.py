@@ -197,3 +197,9 @@ def test_refusing_an_extension_without_a_note_says_the_note_is_needed(
     assert "This field is required." in response.content.decode()
     extension.refresh_from_db()
     assert extension.state == "pending"
+
+
+@pytest.mark.django_db
+def test_an_address_that_starts_with_the_community_does_not_repeat_it(centre, make_ticket, clock):
+    ticket = make_ticket(address=f"{centre.community.name}东门")
+    assert ticket.address_line().count(centre.community.name) == 1
