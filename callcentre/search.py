@@ -6,8 +6,10 @@ lower-cased words. An entry scores the query's pairs and words found in it, weig
 where they stand (question and keywords above answer), and single characters a little.
 """
 
+import heapq
 import re
 import unicodedata
+from collections import defaultdict
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
@@ -46,6 +48,10 @@ QUESTION_PAIRS = frozenset(
 )
 
 
+# Bumped whenever an FAQ entry is saved or deleted, so every process rebuilds its index.
+FAQ_VERSION_KEY = "faq:version"
+
+
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
@@ -75,23 +81,42 @@ def search_text(*fields: str) -> str:
     return "\n".join(normalize(field) for field in fields)
 
 
-def score(
-    *,
-    words: set[str],
-    characters: set[str],
-    question: str,
-    keywords: str,
-    category: str,
-    answer: str,
-) -> float:
-    """Return how well an entry's fields match the query's words and characters."""
-    total = 0.0
-    for text, weight in (
-        (normalize(question), QUESTION),
-        (normalize(keywords), KEYWORDS),
-        (normalize(category), CATEGORY),
-        (normalize(answer), ANSWER),
-    ):
-        total += weight * TERM * sum(1 for word in words if word in text)
-        total += weight * CHARACTER * sum(1 for character in characters if character in text)
-    return total
+class FaqIndex:
+    """An inverted index of the published FAQ: each term, the entries holding it, and how
+    much it weighs in each; a query reads only the entries of its own terms."""
+
+    def __init__(self, rows) -> None:
+        self.terms: dict[str, dict[int, float]] = defaultdict(dict)
+        self.characters: dict[str, dict[int, float]] = defaultdict(dict)
+        self.question_length: dict[int, int] = {}
+        for pk, question, keywords, category, answer in rows:
+            self.question_length[pk] = len(question)
+            for text, weight in (
+                (question, QUESTION),
+                (keywords, KEYWORDS),
+                (category, CATEGORY),
+                (answer, ANSWER),
+            ):
+                words, characters = terms(text)
+                for word in words:
+                    self.terms[word][pk] = self.terms[word].get(pk, 0.0) + weight * TERM
+                for character in characters:
+                    posting = self.characters[character]
+                    posting[pk] = posting.get(pk, 0.0) + weight * CHARACTER
+
+    def rank(self, *, words: set[str], characters: set[str], limit: int) -> list[tuple[int, float]]:
+        """Return (entry, score) of the best entries holding any of ``words``, best first."""
+        scores: dict[int, float] = defaultdict(float)
+        for word in words:
+            for pk, weight in self.terms.get(word, {}).items():
+                scores[pk] += weight
+        for character in characters:
+            for pk, weight in self.characters.get(character, {}).items():
+                if pk in scores:
+                    scores[pk] += weight
+        best = heapq.nsmallest(
+            limit,
+            scores.items(),
+            key=lambda item: (-item[1], self.question_length[item[0]], item[0]),
+        )
+        return best

@@ -1,11 +1,14 @@
 """Reads of call intake that pages and the API share."""
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import asin, cos, radians, sin, sqrt
+from uuid import uuid4
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import QuerySet
 from phonenumbers import (
     NumberParseException,
     PhoneNumberFormat,
@@ -15,37 +18,46 @@ from phonenumbers import (
 )
 
 from callcentre.models import Call, Caller, CallerAddress, FaqEntry, SpecialEvent
-from callcentre.search import query_terms, score
+from callcentre.search import FAQ_VERSION_KEY, FaqIndex, query_terms
 from tickets.choices import OPEN_STATES, Category, State
 from tickets.models import Ticket
+from tickets.reference import REFERENCE_TTL
+
+# This process's index of the FAQ: (the version it was built from, when, the index).
+_faq_index: tuple[str, float, FaqIndex] | None = None
+
+
+def faq_index() -> FaqIndex:
+    """Return the FAQ index, rebuilt when an entry has changed since it was built.
+
+    An edit bumps the version in the cache it went through; a process whose cache is its
+    own rebuilds at least every ``REFERENCE_TTL`` seconds to see edits made elsewhere.
+    """
+    global _faq_index
+    version = cache.get_or_set(FAQ_VERSION_KEY, lambda: uuid4().hex, timeout=None)
+    now = time.monotonic()
+    if _faq_index is None or _faq_index[0] != version or now - _faq_index[1] > REFERENCE_TTL:
+        rows = FaqEntry.objects.filter(is_published=True).values_list(
+            "pk", "question", "keywords", "category", "answer"
+        )
+        _faq_index = (version, now, FaqIndex(rows.iterator(chunk_size=1000)))
+    return _faq_index[2]
 
 
 def faq_search(*, query: str, limit: int = 10) -> list[FaqEntry]:
-    """Return the published FAQ entries that best match ``query``, best first.
-
-    The database keeps the entries holding any word or character pair of the query; they
-    are then ranked here, each carrying its ``score``.
-    """
+    """Return the published FAQ entries that best match ``query``, best first, each with
+    its ``score``: those holding a word or character pair of the query, ranked by where."""
     words, characters = query_terms(query)
     if not words:
         return []
-    match = Q()
-    for word in words:
-        match |= Q(search_text__contains=word)
-    found = FaqEntry.objects.filter(match, is_published=True).only(
-        "id", "question", "answer", "category", "keywords"
-    )
-    for entry in found:
-        entry.score = score(
-            words=words,
-            characters=characters,
-            question=entry.question,
-            keywords=entry.keywords,
-            category=entry.category,
-            answer=entry.answer,
-        )
-    ranked = sorted(found, key=lambda entry: (-entry.score, len(entry.question), entry.pk))
-    return ranked[:limit]
+    ranked = faq_index().rank(words=words, characters=characters, limit=limit)
+    entries = FaqEntry.objects.in_bulk([pk for pk, _score in ranked])
+    found = []
+    for pk, entry_score in ranked:
+        if pk in entries:  # an entry deleted since the index was built is left out
+            entries[pk].score = entry_score
+            found.append(entries[pk])
+    return found
 
 
 def call_current_for_agent(*, agent) -> Call | None:
