@@ -98,7 +98,8 @@ class FaqIndex:
                 (answer, ANSWER),
             ):
                 words, characters = terms(text)
-                for word in words:
+                # A single character is a term too, for a query of one character (水).
+                for word in words | characters:
                     self.terms[word][pk] = self.terms[word].get(pk, 0.0) + weight * TERM
                 for character in characters:
                     posting = self.characters[character]
@@ -117,6 +118,7 @@ class FaqIndex:
         best = heapq.nsmallest(
             limit,
             scores.items(),
-            key=lambda item: (-item[1], self.question_length[item[0]], item[0]),
+            # Rounded: sums made in another order differ in the last bit, and ties must tie.
+            key=lambda item: (-round(item[1], 6), self.question_length[item[0]], item[0]),
         )
         return best

@@ -265,7 +265,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="ticket_received_idx"),
             models.Index(fields=["state", "grade"], name="ticket_state_grade_idx"),
-            models.Index(fields=["caller_phone"], name="ticket_caller_phone_idx"),
+            # A caller's history, newest first, read without sorting however long it is.
+            models.Index(fields=["caller_phone", "-received_at"], name="ticket_caller_recent_idx"),
             models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
             models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),

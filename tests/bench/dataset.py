@@ -168,6 +168,7 @@ _TICKET_COLUMNS = """
     dispatch_due, accept_due, arrive_due, mitigate_due, resolve_due, close_due, followup_due,
     verified_at, dispatched_at, accepted_at, arrived_at, mitigated_at, resolved_at, closed_at,
     cancelled_at, repair_measures, repair_parts, repair_cost, resolution, delay_responsible,
+    is_special,
     created_at, updated_at, community_id, created_by_id, crew_id, department_id, district_id,
     fault_type_id, parent_id
 """
@@ -307,6 +308,7 @@ SELECT
     CASE WHEN has_crew AND level >= 6 THEN round((r_crew * 300)::numeric, 2) END,
     CASE WHEN has_department AND level >= 6 THEN '已答复' ELSE '' END,
     '',
+    false,
     received_at,
     greatest(received_at, verified_at, dispatched_at, accepted_at, arrived_at, mitigated_at,
              resolved_at, closed_at, cancelled_at),

@@ -1,4 +1,7 @@
-"""Benchmark ticket creation end to end: ``python -m tests.bench.run --help``.
+"""The benchmarks: ``python -m tests.bench.run [--suite tickets|intake|all] --help``.
+
+``--suite intake`` runs ``tests.bench.intake`` (the caller panel and the FAQ search);
+``--suite all`` runs both suites, one after the other; the default is ticket creation:
 
 1. Make the bench database hold ``--tickets`` tickets (reused when it already does).
 2. EXPLAIN the overdue queries: each must range-scan its partial index.
@@ -35,11 +38,19 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench"
 QUIET_CORES = 0.25
 # Unmeasured seconds before each round after the first (the server is warm by then).
 ROUND_WARMUP = 1.0
+SUITES = ("tickets", "intake", "all")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/bench.sh", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--suite",
+        choices=SUITES,
+        default="tickets",
+        help="tickets: this benchmark; intake: the caller panel and the FAQ search\n"
+        "(`--suite intake --help`); all: both, each with its defaults (%(default)s)",
     )
     parser.add_argument(
         "--tickets", type=int, default=1_000_000, help="tickets in the database (%(default)s)"
@@ -166,6 +177,41 @@ def _say(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the suite ``--suite`` names (ticket creation by default)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chooser = argparse.ArgumentParser(add_help=False)
+    chooser.add_argument("--suite", choices=SUITES, default="tickets")
+    chosen, rest = chooser.parse_known_args(argv)
+    if chosen.suite == "intake":
+        from tests.bench import intake
+
+        return intake.main(rest)
+    if chosen.suite == "all":
+        return _all_suites(rest)
+    return tickets_main(rest)
+
+
+def _all_suites(argv: list[str]) -> int:
+    """Run each suite in its own process (each sets Django up on its own database)."""
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench.sh --suite all",
+        description="Ticket creation, then call intake, each with its defaults.",
+    )
+    parser.add_argument("--fresh", action="store_true", help="reload both databases")
+    parser.add_argument("--quiet-wait", type=float, help="passed on to both suites")
+    args = parser.parse_args(argv)
+    shared = ["--fresh"] if args.fresh else []
+    if args.quiet_wait is not None:
+        shared += ["--quiet-wait", str(args.quiet_wait)]
+    status = 0
+    for suite in ("tickets", "intake"):
+        command = [sys.executable, "-m", "tests.bench.run", "--suite", suite, *shared]
+        status = max(status, subprocess.call(command, cwd=ROOT))  # noqa: S603 - our command
+    return status
+
+
+def tickets_main(argv: list[str] | None = None) -> int:
+    """The ticket-creation benchmark."""
     args = _arguments(argv)
     env = _environment(args)
     started, clock = datetime.now(UTC), time.monotonic()

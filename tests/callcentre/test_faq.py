@@ -79,3 +79,9 @@ def test_the_faq_api_searches_for_front_desk_roles_only(manual, centre, api):
     assert empty.status_code == 400
     assert set(empty.json()["fields"]) == {"q"}
     assert api(centre.agent).get("/api/v1/faq/", {"q": "？？"}).json() == []
+
+
+@pytest.mark.django_db
+def test_a_one_character_query_finds_entries_holding_it(manual):
+    found = faq_search(query="费")
+    assert [entry.question for entry in found] == ["水费怎么计算？"]
