@@ -3,6 +3,9 @@
 # under gunicorn, a bare DRF create and raw INSERTs, plus EXPLAIN of the overdue queries.
 # Results go to tests/bench/results/latest.md. Flags: see `scripts/bench.sh --help`
 # (--tickets 1000000 --seconds 20 --clients 8 --fresh ...). Exits 1 when a target is missed.
+# `--suite intake` benchmarks the caller panel and the FAQ search instead (1M calls, 500k
+# tickets, 5,000 FAQ entries; results in tests/bench/results/intake.md; see
+# `scripts/bench.sh --suite intake --help`); `--suite all` runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
