@@ -118,6 +118,12 @@ def caller_history(*, phone: str, limit: int = 10) -> CallerHistory:
     )
 
 
+def caller_language(*, phone) -> str:
+    """Return the language the caller is spoken to in (the centre's, if not known)."""
+    language = Caller.objects.filter(phone=phone).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
+
+
 @dataclass
 class AddressHistory:
     open_tickets: list[Ticket]

@@ -14,12 +14,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from callcentre import services
 from callcentre.forms import CallOnlyForm, ConsoleForm, SpecialEventForm
-from callcentre.models import Caller
 from callcentre.promises import ticket_promise
 from callcentre.selectors import (
     address_history,
     call_current_for_agent,
     caller_history,
+    caller_language,
     communities_matching,
     faq_search,
     special_events_recent,
@@ -99,8 +99,7 @@ def console(request: HttpRequest) -> HttpResponse:
 def console_done(request: HttpRequest, number: str) -> HttpResponse:
     """Show the new ticket's number and the promise to read to the caller."""
     ticket = ticket_get_for_user(user=request.user, number=number)
-    caller = Caller.objects.filter(phone=ticket.caller_phone).first()
-    language = caller.language if caller else settings.LANGUAGE_CODE
+    language = caller_language(phone=ticket.caller_phone)
     return render(
         request,
         "callcentre/console_done.html",

@@ -270,19 +270,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
             models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
-            # The shift leader's queue: recent tickets not yet re-checked.
-            models.Index(
-                fields=["-received_at"],
-                condition=Q(reviewed_at__isnull=True),
-                name="ticket_to_review_idx",
-            ),
             models.Index(
                 fields=["community", "building", "unit", "-received_at"],
                 name="ticket_address_idx",
-            ),
-            models.Index(
-                fields=["community", "fault_type", "-received_at"],
-                name="ticket_community_fault_idx",
             ),
             *(_milestone_index(milestone) for milestone in Milestone),
         ]

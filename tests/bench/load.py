@@ -360,9 +360,9 @@ _INSERT_COLUMNS = [
 # The columns Django fills from the model's defaults on a create.
 _INSERT_SQL = (
     f"INSERT INTO tickets_ticket ({', '.join(_INSERT_COLUMNS)}, state, external_ref, "
-    "repair_measures, repair_parts, resolution, delay_responsible, created_at, updated_at) "
-    f"VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}, 'new', '', '', '', '', '', "
-    "now(), now()) RETURNING id"
+    "repair_measures, repair_parts, resolution, delay_responsible, is_special, created_at, "
+    f"updated_at) VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}, 'new', '', '', '', '', "
+    "'', false, now(), now()) RETURNING id"
 )
 
 
