@@ -23,6 +23,12 @@ class ConsoleForm(TicketCreateForm):
     grade_reason = forms.CharField(
         label=_("Reason for another grade"), max_length=300, required=False
     )
+    department = forms.ModelChoiceField(
+        label=_("Refer to department"),
+        queryset=Ticket._meta.get_field("department").related_model.objects.filter(is_active=True),
+        required=False,
+        help_text=_("For a question or complaint its department answers."),
+    )
     faq_entries = forms.ModelMultipleChoiceField(
         queryset=FaqEntry.objects.filter(is_published=True), required=False
     )
@@ -48,7 +54,7 @@ class ConsoleForm(TicketCreateForm):
     def ticket_fields(self) -> dict:
         """Return the cleaned fields ``ticket_create`` takes."""
         data = dict(self.cleaned_data)
-        for name in ("call", "faq_entries", "notes"):
+        for name in ("call", "faq_entries", "notes", "department"):
             data.pop(name, None)
         return data
 

@@ -12,7 +12,7 @@ from callcentre.selectors import e164_or_none
 from tickets.choices import Category
 from tickets.errors import ApplicationError, invalid
 from tickets.models import Ticket
-from tickets.services import ticket_create
+from tickets.services import ticket_create, ticket_refer_on_intake
 
 
 def caller_for_number(*, number: str) -> Caller | None:
@@ -184,14 +184,23 @@ def _call_close(
 
 @transaction.atomic
 def intake_ticket_create(
-    *, agent, call: Call | None = None, faq_entries=(), notes: str = "", **ticket_fields
+    *,
+    agent,
+    call: Call | None = None,
+    faq_entries=(),
+    notes: str = "",
+    department=None,
+    **ticket_fields,
 ) -> Ticket:
     """Log a ticket for the call being handled, and remember the caller and their address.
 
-    ``ticket_fields`` are those of ``tickets.services.ticket_create``. A consult goes on to
-    its department from the dispatcher; the call's outcome says a ticket was made.
+    ``ticket_fields`` are those of ``tickets.services.ticket_create``. A question for a
+    department (a consult, a complaint) goes to ``department`` at once when one is chosen;
+    otherwise the dispatcher refers it within its limit.
     """
     ticket = ticket_create(actor=agent, **ticket_fields)
+    if department is not None:
+        ticket_refer_on_intake(actor=agent, ticket=ticket, department=department)
     address = {
         "community": ticket.community,
         "address": ticket.address,
@@ -205,7 +214,7 @@ def intake_ticket_create(
         call=call,
         agent=agent,
         caller=_caller_remember(phone=phone, name=ticket.caller_name, address=address),
-        outcome=Call.Outcome.TICKET_CREATED,
+        outcome=Call.Outcome.REFERRED if department else Call.Outcome.TICKET_CREATED,
         category=ticket.category,
         ticket=ticket,
         faq_entries=faq_entries,

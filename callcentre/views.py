@@ -85,6 +85,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 call=form.cleaned_data["call"],
                 faq_entries=form.cleaned_data["faq_entries"],
                 notes=form.cleaned_data["notes"],
+                department=form.cleaned_data["department"],
                 **form.ticket_fields(),
             )
         except ApplicationError as error:

@@ -40,6 +40,7 @@ def _manage(models_: list[str]) -> list[str]:
 _FRONT_DESK = [
     "tickets.view_all_tickets",
     "tickets.add_ticket",
+    "tickets.refer_on_intake",
     "tickets.merge_ticket",
     "callcentre.view_faqentry",
 ]

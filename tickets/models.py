@@ -293,6 +293,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             ("verify_ticket", _("Can verify a ticket")),
             ("dispatch_ticket", _("Can dispatch a ticket to a crew")),
             ("refer_ticket", _("Can refer a ticket to a department")),
+            ("refer_on_intake", _("Can refer a question to its department from the call")),
             ("accept_ticket", _("Can accept a dispatched ticket")),
             ("decline_ticket", _("Can decline a dispatched ticket")),
             ("arrive_ticket", _("Can report arrival on site")),
@@ -326,6 +327,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def is_not_consult(self) -> bool:
         return self.grade != Grade.CONSULT
+
+    def is_for_a_department(self) -> bool:
+        return self.grade == Grade.CONSULT or self.category != Category.REPAIR
 
     def is_emergency(self) -> bool:
         return self.grade == Grade.EMERGENCY
@@ -362,6 +366,19 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         state, source=State.VERIFIED, target=State.REFERRED, permission="tickets.refer_ticket"
     )
     def refer(self, *, department, at):
+        self.department = department
+        self.dispatched_at = at
+
+    # The agent hands a question for a department straight to it from the call.
+    @transition(
+        state,
+        source=State.NEW,
+        target=State.REFERRED,
+        conditions=[is_for_a_department],
+        permission="tickets.refer_on_intake",
+    )
+    def refer_on_intake(self, *, department, at):
+        self.verified_at = at
         self.department = department
         self.dispatched_at = at
 

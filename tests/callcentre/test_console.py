@@ -25,6 +25,7 @@ def _form(centre, **changes):
         "room": "302",
         "description": "卫生间墙内渗水",
         "notes": "",
+        "department": "",
     }
     data.update(changes)
     return data
@@ -181,3 +182,21 @@ def test_the_caller_panel_offers_the_name_and_earlier_addresses_to_reuse(
     choices = agent_client.get("/console/communities/", {"community": centre.community.pk})
     assert "checked" in choices.content.decode()
     assert centre.community.name in choices.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_console_refers_a_consult_to_the_chosen_department(agent_client, centre, clock):
+    response = agent_client.post(
+        "/console/",
+        _form(
+            centre,
+            category="consult",
+            fault_type=centre.billing.pk,
+            building="",
+            unit="",
+            department=centre.department.pk,
+        ),
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.state, ticket.department) == (State.REFERRED, centre.department)

@@ -230,3 +230,28 @@ def test_related_tickets_reach_communities_within_the_radius(centre, make_ticket
     assert found == [next_door]
     settings.RELATED_TICKET_RADIUS_KM = 0
     assert tickets_related(fault_type=centre.leak, community=centre.community, now=T0) == []
+
+
+@pytest.mark.django_db
+def test_a_question_for_a_department_goes_straight_to_it(centre, clock):
+    ticket = services.intake_ticket_create(
+        agent=centre.agent,
+        department=centre.department,
+        **_fields(centre, fault_type=centre.billing, category=Category.CONSULT),
+    )
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.department) == (State.REFERRED, centre.department)
+    assert ticket.dispatched_at == T0  # within the consult's one-hour limit
+    assert Call.objects.get().outcome == Call.Outcome.REFERRED
+    assert [e.action for e in ticket.events.all()] == ["created", "referred"]
+
+
+@pytest.mark.django_db
+def test_a_repair_is_not_referred_from_the_call(centre, clock):
+    with pytest.raises(ApplicationError) as refused:
+        services.intake_ticket_create(
+            agent=centre.agent, department=centre.department, **_fields(centre)
+        )
+    assert refused.value.code == "conflict"
+    assert not Ticket.objects.exists()
+    assert not Call.objects.exists()

@@ -165,6 +165,20 @@ def ticket_refer(*, actor, ticket: Ticket, department, note: str = "") -> Ticket
 
 
 @transaction.atomic
+def ticket_refer_on_intake(*, actor, ticket: Ticket, department) -> Ticket:
+    """Hand a new consult or complaint to its department straight from the call."""
+    return transition(
+        actor=actor,
+        ticket=ticket,
+        name="refer_on_intake",
+        action=Action.REFERRED,
+        fields=["verified_at", "department", "dispatched_at"],
+        data={"department": department.pk, "department_name": str(department)},
+        department=department,
+    )
+
+
+@transaction.atomic
 def ticket_accept(*, actor, ticket: Ticket) -> Ticket:
     return transition(
         actor=actor, ticket=ticket, name="accept", action=Action.ACCEPTED, fields=["accepted_at"]
