@@ -109,21 +109,26 @@ def console_done(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _call_only(request: HttpRequest, record) -> HttpResponse:
+    """Record a call that makes no ticket; if refused, show the console again as typed."""
     form = CallOnlyForm(request.POST)
-    if not form.is_valid():
-        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        messages.error(request, problems)
-        return redirect("console")
-    data = form.cleaned_data
-    record(
-        agent=request.user,
-        call=data["call"],
-        phone=data["caller_phone"].as_e164,
-        name=data["caller_name"],
-        notes=data["notes"],
-        faq_entries=list(data["faq_entries"]),
-    )
-    return redirect("console")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            record(
+                agent=request.user,
+                call=data["call"],
+                phone=data["caller_phone"].as_e164,
+                name=data["caller_name"],
+                notes=data["notes"],
+                faq_entries=list(data["faq_entries"]),
+            )
+        except ApplicationError as error:
+            show_service_errors(form, error)
+        else:
+            return redirect("console")
+    problems = [str(problem) for errors in form.errors.values() for problem in errors]
+    messages.error(request, " ".join(problems))
+    return _console(request, ConsoleForm(initial=request.POST.dict()), status=400)
 
 
 @login_required

@@ -57,3 +57,15 @@ document.addEventListener("click", (event) => {
     }
   }
 });
+
+// A community put in by "use this address" arrives chosen: announce it like a choice made
+// by hand, so the address panel refreshes with it.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id !== "community-choices") {
+    return;
+  }
+  const chosen = event.detail.target.querySelector("input[name=community]:checked");
+  if (chosen) {
+    chosen.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+});

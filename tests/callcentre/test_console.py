@@ -200,3 +200,13 @@ def test_the_console_refers_a_consult_to_the_chosen_department(agent_client, cen
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert (ticket.state, ticket.department) == (State.REFERRED, centre.department)
+
+
+@pytest.mark.django_db
+def test_a_refused_answer_shows_the_console_again_as_typed(agent_client, centre, clock):
+    response = agent_client.post("/console/answered/", _form(centre, notes=""))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'value="王女士"' in page  # what was typed is still there
+    assert "FAQ" in page
+    assert not Call.objects.exists()
