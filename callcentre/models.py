@@ -168,6 +168,8 @@ class Call(models.Model):
         FaqEntry, verbose_name=_("FAQ entries used"), related_name="calls", blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
+    # When the matter the call was about was closed (a linked incident closing, say).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

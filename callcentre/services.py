@@ -2,13 +2,15 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry, SpecialEvent
 from callcentre.selectors import e164_or_none
+from dispatch.services import message_enqueue
 from tickets.choices import Category
 from tickets.errors import ApplicationError, invalid
 from tickets.models import Ticket
@@ -308,3 +310,30 @@ def special_event_record(
         ticket=ticket,
         recorded_by=actor,
     )
+
+
+def incident_calls_close(*, ticket: Ticket) -> int:
+    """Close the calls linked to ``ticket`` with it and tell each caller; return how many.
+
+    Runs inside the closing transaction: the messages go out once it commits.
+    """
+    calls = list(
+        Call.objects.filter(
+            ticket=ticket, outcome=Call.Outcome.LINKED, closed_at__isnull=True
+        ).select_related("caller")
+    )
+    for call in calls:
+        phone = call.caller.phone.as_e164 if call.caller else e164_or_none(call.caller_number)
+        if phone is None:
+            continue
+        language = call.caller.language if call.caller else settings.LANGUAGE_CODE
+        with translation.override(language):
+            text = _(
+                "The %(fault)s you reported (ticket %(number)s) has been dealt with. "
+                "Thank you for calling."
+            ) % {"fault": ticket.fault_type, "number": ticket.number}
+        message_enqueue(
+            to=phone, text=text, kind="incident_closed", dedupe_key=f"incident-closed:{call.pk}"
+        )
+    Call.objects.filter(pk__in=[call.pk for call in calls]).update(closed_at=timezone.now())
+    return len(calls)

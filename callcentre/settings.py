@@ -175,6 +175,11 @@ SPECTACULAR_SETTINGS = {
 
 # A shared cache (Redis) in production, so that every process sees an edit at once; each
 # process keeps its own when CACHE_URL is unset.
+# Where text messages to customers go: the log in the embedded demo, or an HTTP gateway.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "dispatch.sms.LogSmsBackend")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+
 # The telephone switch signs its events with this secret; unset, CTI events are refused.
 CTI_SHARED_SECRET = os.environ.get("CTI_SHARED_SECRET", "")
 # How far a signed event's timestamp may be from now, in seconds, before it is a replay.
@@ -222,6 +227,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The whole periodic schedule, one commented entry per job. The database scheduler copies it
 # into django-celery-beat's tables, where a supervisor can change times in the admin.
 CELERY_BEAT_SCHEDULE = {
+    # Text messages still waiting (the broker was down, the gateway refused) are tried again.
+    "messages-retry": {
+        "task": "dispatch.tasks.messages_retry",
+        "schedule": 60.0,
+    },
     # Expired sign-in sessions pile up in the session table; clear them nightly, off-peak.
     "sessions-clear-expired": {
         "task": "callcentre.tasks.sessions_clear_expired",

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from dispatch.models import Community, Crew, CrewMembership, Department, District
+from dispatch.models import (
+    Community,
+    Crew,
+    CrewMembership,
+    Department,
+    District,
+    OutboundMessage,
+)
 
 
 class CommunityInline(admin.TabularInline):
@@ -40,3 +47,22 @@ class CrewAdmin(admin.ModelAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "is_active"]
     filter_horizontal = ["members"]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    """The outbox is read here to see what went out and what failed; it is not edited."""
+
+    list_display = ["created_at", "to_phone", "kind", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_phone"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -120,3 +120,40 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboundMessage(models.Model):
+    """A text message to a customer, kept until the gateway has taken it (the outbox)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    to_phone = models.CharField(_("to"), max_length=32)
+    body = models.TextField(_("text"))
+    kind = models.CharField(_("kind"), max_length=40)
+    # One message per reason: a rerun or a second worker cannot send it twice.
+    dedupe_key = models.CharField(_("dedupe key"), max_length=120, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="outbound_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_phone} {self.kind}"

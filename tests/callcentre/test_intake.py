@@ -255,3 +255,29 @@ def test_a_repair_is_not_referred_from_the_call(centre, clock):
     assert refused.value.code == "conflict"
     assert not Ticket.objects.exists()
     assert not Call.objects.exists()
+
+
+@pytest.mark.django_db
+def test_closing_an_incident_closes_its_linked_calls_and_tells_each_caller(
+    centre, make_ticket, clock
+):
+    from dispatch.models import OutboundMessage
+    from tickets import services as ticket_services
+
+    incident = make_ticket(State.ON_SITE)
+    for phone in ("+8613900000001", "+8613900000002"):
+        services.intake_link_to_ticket(agent=centre.agent, ticket=incident, phone=phone)
+    ticket_services.ticket_resolve(
+        actor=centre.crew_leader, ticket=incident, measures="换管", cost=0
+    )
+    ticket_services.ticket_close(actor=centre.dispatcher, ticket=incident)
+
+    assert set(OutboundMessage.objects.values_list("to_phone", flat=True)) == {
+        "+8613900000001",
+        "+8613900000002",
+    }
+    assert incident.number in OutboundMessage.objects.first().body
+    assert not Call.objects.filter(ticket=incident, closed_at__isnull=True).exists()
+    # Closed again after a reopen, the same calls are not told twice.
+    ticket_services.ticket_reopen(actor=centre.supervisor, ticket=incident, reason="回访不满意")
+    assert OutboundMessage.objects.count() == 2

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from tickets.choices import Category, Grade, State
 from tickets.errors import ApplicationError, invalid
+from tickets.hooks import ticket_closed
 from tickets.models import FaultType, Ticket
 from tickets.numbering import ticket_number_next
 from tickets.services._base import (
@@ -285,7 +286,7 @@ def ticket_close(
             if ticket.repair_cost is None:
                 missing["cost"] = _("Record the cost (0 if none) before closing.")
         raise invalid(missing)
-    return transition(
+    ticket = transition(
         actor=actor,
         ticket=ticket,
         name="close",
@@ -293,6 +294,8 @@ def ticket_close(
         fields=["closed_at", *changed],
         data={field: str(value) for field, value in changed.items()},
     )
+    ticket_closed.send(sender=Ticket, ticket=ticket, actor=actor)
+    return ticket
 
 
 @transaction.atomic

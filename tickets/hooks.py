@@ -1,0 +1,9 @@
+"""Signals other apps listen to, so the core never imports them (DESIGN: imports point one way).
+
+Sent inside the transaction of the change, so a listener's writes commit or roll back with it.
+"""
+
+from django.dispatch import Signal
+
+# A ticket has been closed: ``ticket``, ``actor``.
+ticket_closed = Signal()
