@@ -119,6 +119,12 @@ def _apply(*, call: Call, event: str, at: datetime, agent) -> list[str]:
 def _intake_call(*, agent, call: Call | None, channel: str, phone: str) -> Call:
     """Return the call being handled: the switch's, or one logged by hand now."""
     if call is not None:
+        # Locked, so the same call cannot be dealt with twice at once.
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        if call.agent_id not in (None, agent.pk):
+            raise ApplicationError(
+                _("This call was put through to another agent."), code="forbidden"
+            )
         if call.outcome and call.outcome != Call.Outcome.ABANDONED:
             raise ApplicationError(_("This call has already been dealt with."), code="conflict")
         return call

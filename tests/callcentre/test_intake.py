@@ -281,3 +281,16 @@ def test_closing_an_incident_closes_its_linked_calls_and_tells_each_caller(
     # Closed again after a reopen, the same calls are not told twice.
     ticket_services.ticket_reopen(actor=centre.supervisor, ticket=incident, reason="回访不满意")
     assert OutboundMessage.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_agent_cannot_deal_with_a_call_put_through_to_another(centre, clock):
+    from staffing.roles import Role
+    from tests.staffing.factories import user_with_role
+
+    other = user_with_role(Role.AGENT, "agent-two")
+    call = Call.objects.create(cti_call_id="pbx-2", caller_number=PHONE, agent=other)
+    with pytest.raises(ApplicationError) as refused:
+        services.intake_ticket_create(agent=centre.agent, call=call, **_fields(centre))
+    assert refused.value.code == "forbidden"
+    assert not Ticket.objects.exists()
