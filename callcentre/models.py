@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from tickets.choices import Category, Channel
-from tickets.models import address_line
+from tickets.models import ServiceAddress
 
 
 class Caller(models.Model):
@@ -41,24 +41,12 @@ class Caller(models.Model):
         return f"{self.name} {self.phone}".strip()
 
 
-class CallerAddress(models.Model):
-    """A service address a caller has given: community, building, unit, room."""
+class CallerAddress(ServiceAddress):
+    """A service address a caller has given, offered again on their next call."""
 
     caller = models.ForeignKey(
         Caller, verbose_name=_("caller"), on_delete=models.CASCADE, related_name="addresses"
     )
-    community = models.ForeignKey(
-        "dispatch.Community",
-        verbose_name=_("community"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    address = models.CharField(_("address"), max_length=200)
-    building = models.CharField(_("building"), max_length=20, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
-    room = models.CharField(_("room"), max_length=20, blank=True)
     last_used_at = models.DateTimeField(_("last used at"))
 
     class Meta:
@@ -73,7 +61,7 @@ class CallerAddress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return address_line(self)
+        return self.address_line()
 
 
 class FaqEntry(models.Model):

@@ -113,23 +113,42 @@ class SlaPolicy(models.Model):
         return getattr(self, f"{milestone.value}_minutes")
 
 
-def address_line(place) -> str:
-    """Return a service address as staff read it: community, address, building, unit, room.
+class ServiceAddress(models.Model):
+    """Where a fault is: the community (小区), the written address, building, unit, room.
 
-    ``place`` is anything with those fields: a ticket, a caller's saved address.
+    Tickets and the addresses callers have given share these fields and their reading.
     """
-    community = str(place.community or "")
-    # Callers often give the community as the address; it is not said twice.
-    parts = [community, place.address]
-    if community and place.address.startswith(community):
-        parts = [place.address]
-    if place.building:
-        parts.append(gettext("bldg %(building)s") % {"building": place.building})
-    if place.unit:
-        parts.append(gettext("unit %(unit)s") % {"unit": place.unit})
-    if place.room:
-        parts.append(gettext("room %(room)s") % {"room": place.room})
-    return " ".join(part for part in parts if part)
+
+    community = models.ForeignKey(
+        "dispatch.Community",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    address = models.CharField(_("address"), max_length=200)
+    building = models.CharField(_("building"), max_length=20, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    room = models.CharField(_("room"), max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def address_line(self) -> str:
+        """Return the address as staff read it: community, address, building, unit, room."""
+        community = str(self.community or "")
+        # Callers often give the community as the address; it is not said twice.
+        parts = [community, self.address]
+        if community and self.address.startswith(community):
+            parts = [self.address]
+        if self.building:
+            parts.append(gettext("bldg %(building)s") % {"building": self.building})
+        if self.unit:
+            parts.append(gettext("unit %(unit)s") % {"unit": self.unit})
+        if self.room:
+            parts.append(gettext("room %(room)s") % {"room": self.room})
+        return " ".join(part for part in parts if part)
 
 
 def _milestone_index(milestone: Milestone) -> models.Index:
@@ -142,7 +161,7 @@ def _milestone_index(milestone: Milestone) -> models.Index:
     )
 
 
-class Ticket(ConcurrentTransitionMixin, models.Model):
+class Ticket(ConcurrentTransitionMixin, ServiceAddress):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
@@ -163,18 +182,6 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         related_name="tickets",
         db_index=False,
     )
-    community = models.ForeignKey(
-        "dispatch.Community",
-        verbose_name=_("community"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="tickets",
-    )
-    address = models.CharField(_("address"), max_length=200)
-    building = models.CharField(_("building"), max_length=20, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
-    room = models.CharField(_("room"), max_length=20, blank=True)
     external_ref = models.CharField(_("external reference"), max_length=60, blank=True)
     parent = models.ForeignKey(
         "self",
@@ -313,9 +320,6 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    def address_line(self) -> str:
-        return address_line(self)
 
     @classmethod
     def transition_permission(cls, name: str) -> str:
