@@ -3,7 +3,7 @@
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from math import asin, cos, radians, sin, sqrt
+from math import cos, radians
 from uuid import uuid4
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from phonenumbers import (
 
 from callcentre.models import Call, Caller, CallerAddress, FaqEntry, SpecialEvent
 from callcentre.search import FAQ_VERSION_KEY, FaqIndex, query_terms
+from dispatch.geo import distance_km
 from tickets.choices import OPEN_STATES, Category, State
 from tickets.models import Ticket
 from tickets.reference import REFERENCE_TTL
@@ -180,15 +181,8 @@ def communities_near(*, community, radius_km: float) -> list:
     box = model.objects.filter(
         latitude__range=(lat - dlat, lat + dlat), longitude__range=(lng - dlng, lng + dlng)
     )
-    near = [c for c in box if _km(lat, lng, float(c.latitude), float(c.longitude)) <= radius_km]
+    near = [c for c in box if distance_km(lat, lng, c.latitude, c.longitude) <= radius_km]
     return near if community in near else [community, *near]
-
-
-def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Return the great-circle distance between two points, in kilometres."""
-    dlat, dlng = radians(lat2 - lat1), radians(lng2 - lng1)
-    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlng / 2) ** 2
-    return 2 * 6371.0 * asin(sqrt(a))
 
 
 def communities_matching(*, query: str = "", pk: int | None = None, limit: int = 10) -> list:

@@ -131,6 +131,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads (repair photos) are served by the app after an access check, never as static files.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"
+# A phone photo is 2–6 MB; larger is refused with a message, not half-stored.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+PHOTOS_PER_TICKET = 12
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -173,12 +181,19 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# A shared cache (Redis) in production, so that every process sees an edit at once; each
-# process keeps its own when CACHE_URL is unset.
-# Where text messages to customers go: the log in the embedded demo, or an HTTP gateway.
+# Where text messages go: the log, the console, a file, a table (the demo's choice, readable
+# in the admin) or an HTTP gateway at SMS_GATEWAY_URL with SMS_GATEWAY_TOKEN.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "dispatch.sms.LogSmsBackend")
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", VAR_DIR / "sms.log"))
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+# The address customers are sent in text messages (the status page and the slip).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+
+# A dispatched crew accepts within this many minutes, or the ticket goes back to the board.
+CREW_ACCEPT_MINUTES = int(os.environ.get("CREW_ACCEPT_MINUTES", "15"))
+# Public status look-ups allowed per client address per hour.
+STATUS_LOOKUPS_PER_HOUR = int(os.environ.get("STATUS_LOOKUPS_PER_HOUR", "20"))
 
 # The telephone switch signs its events with this secret; unset, CTI events are refused.
 CTI_SHARED_SECRET = os.environ.get("CTI_SHARED_SECRET", "")
@@ -191,12 +206,23 @@ RELATED_TICKET_HOURS = int(os.environ.get("RELATED_TICKET_HOURS", "6"))
 # ... and in communities whose centre is this close (0 for the same community only).
 RELATED_TICKET_RADIUS_KM = float(os.environ.get("RELATED_TICKET_RADIUS_KM", "0.5"))
 
+# A shared cache (Redis) in production, so that every process sees an edit at once. Without
+# CACHE_URL, each process keeps its own, and what every process must agree on (the board's
+# version, the status page's rate limit) goes to files under VAR_DIR.
+CACHE_URL = os.environ.get("CACHE_URL")
+_REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-        if (CACHE_URL := os.environ.get("CACHE_URL"))
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+        _REDIS_CACHE if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+    "shared": (
+        _REDIS_CACHE
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+        }
+    ),
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
@@ -231,6 +257,21 @@ CELERY_BEAT_SCHEDULE = {
     "messages-retry": {
         "task": "dispatch.tasks.messages_retry",
         "schedule": 60.0,
+    },
+    # A crew that has not accepted its ticket in time gives it back to the board.
+    "assignments-expire": {
+        "task": "dispatch.tasks.assignments_expire",
+        "schedule": 60.0,
+    },
+    # The crew leader hears of each deadline their crew has just missed.
+    "breaches-notify": {
+        "task": "dispatch.tasks.breaches_notify",
+        "schedule": 60.0,
+    },
+    # Old receipts of crew actions (kept so that a retried submission does not act twice).
+    "action-receipts-clear": {
+        "task": "tickets.tasks.action_receipts_clear",
+        "schedule": crontab(hour=4, minute=20),
     },
     # Expired sign-in sessions pile up in the session table; clear them nightly, off-peak.
     "sessions-clear-expired": {

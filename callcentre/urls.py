@@ -32,6 +32,10 @@ urlpatterns = [
     path("", include("staffing.urls")),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("tickets/", include("tickets.urls")),
+    path("dispatch/", include("dispatch.urls")),
+    path("crew/", include("dispatch.crew_urls")),
+    # Public pages (no login): a ticket's status and its completion slip.
+    path("status/", include("tickets.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -46,6 +46,12 @@ class Community(models.Model):
         return self.name
 
 
+class Shift(models.TextChoices):
+    DAY = "day", _("Day shift")
+    NIGHT = "night", _("Night shift")
+    ROUND_THE_CLOCK = "round_the_clock", _("Round the clock")
+
+
 class Crew(models.Model):
     """A repair crew (维修队) of the network department."""
 
@@ -61,11 +67,28 @@ class Crew(models.Model):
         _("largest pipe repaired (DN)"), null=True, blank=True
     )
     is_active = models.BooleanField(_("in service"), default=True)
+    shift = models.CharField(_("shift"), max_length=20, choices=Shift.choices, default=Shift.DAY)
+    is_on_duty = models.BooleanField(_("on duty"), default=False)
+    duty_changed_at = models.DateTimeField(_("duty changed at"), null=True, blank=True)
+    last_latitude = models.DecimalField(
+        _("last latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    last_longitude = models.DecimalField(
+        _("last longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    last_position_at = models.DateTimeField(_("position reported at"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("crew")
         verbose_name_plural = _("crews")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_latitude__isnull=True, last_longitude__isnull=True)
+                | Q(last_latitude__range=(-90, 90), last_longitude__range=(-180, 180)),
+                name="crew_position_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -111,6 +134,11 @@ class Department(models.Model):
         related_name="departments",
         blank=True,
     )
+    time_limit_hours = models.PositiveIntegerField(
+        _("time limit (hours)"),
+        default=24,
+        help_text=_("A referred ticket is answered within this many hours of the referral."),
+    )
     is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
@@ -120,6 +148,122 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Assignment(models.Model):
+    """One dispatch of a ticket to a crew and how it ended: the ticket's history of crews."""
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the crew")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        NOT_ACCEPTED = "not_accepted", _("Not accepted in time")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
+    )
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("crew"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    # A dispatch after a crew declined or let the time pass.
+    is_redispatch = models.BooleanField(_("re-dispatch"), default=False)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dispatched by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    dispatched_at = models.DateTimeField(_("dispatched at"))
+    # The crew accepts by then, or the ticket goes back to the board.
+    respond_by = models.DateTimeField(_("accept by"))
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.WAITING
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["dispatched_at", "id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [
+            models.Index(fields=["ticket", "dispatched_at"], name="assignment_ticket_idx"),
+            # The sweep for crews that did not answer reads only the waiting ones.
+            models.Index(
+                fields=["respond_by"],
+                condition=Q(outcome="waiting"),
+                name="assignment_waiting_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(outcome="waiting"), name="assignment_one_waiting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.crew_id} ({self.outcome})"
+
+
+class UnclosedPlan(models.Model):
+    """The dispatcher's note on a ticket still open at the end of a day: why, and what next."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.PROTECT,
+        related_name="unclosed_plans",
+    )
+    day = models.DateField(_("day"))
+    reason = models.TextField(_("why it is still open"))
+    plan = models.TextField(_("follow-up plan"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    written_at = models.DateTimeField(_("written at"))
+
+    class Meta:
+        ordering = ["day", "ticket"]
+        verbose_name = _("unclosed ticket plan")
+        verbose_name_plural = _("unclosed ticket plans")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "day"], name="unclosedplan_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.ticket_id}"
+
+
+class SmsRecord(models.Model):
+    """A message the database gateway took: for the demo and for tests, like a phone's inbox."""
+
+    to_phone = models.CharField(_("to"), max_length=32)
+    body = models.TextField(_("text"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("text message sent")
+        verbose_name_plural = _("text messages sent")
+
+    def __str__(self) -> str:
+        return f"{self.to_phone} {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class OutboundMessage(models.Model):

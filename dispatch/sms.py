@@ -1,12 +1,15 @@
 """Text-message gateways. ``SMS_BACKEND`` names the one in use.
 
-``LogSmsBackend`` writes each message to the log: the embedded demo's choice, like Django's
-console e-mail backend. ``HttpSmsBackend`` posts JSON ``{"to", "text"}`` with a bearer token
-to ``SMS_GATEWAY_URL``, the shape most SMS gateways and in-house relays take.
+``LogSmsBackend`` writes each message to the log, ``ConsoleSmsBackend`` to standard output
+and ``FileSmsBackend`` to the end of ``SMS_FILE_PATH``, like Django's e-mail backends.
+``DatabaseSmsBackend`` keeps each message in a table the admin shows: the demo's choice.
+``HttpSmsBackend`` posts JSON ``{"to", "text"}`` with a bearer token to ``SMS_GATEWAY_URL``,
+the shape most SMS gateways and in-house relays take.
 """
 
 import json
 import logging
+import sys
 import urllib.request
 
 from django.conf import settings
@@ -22,6 +25,28 @@ class SmsError(Exception):
 class LogSmsBackend:
     def send(self, *, to: str, text: str) -> None:
         logger.info("SMS to %s: %s", to, text)
+
+
+class ConsoleSmsBackend:
+    def send(self, *, to: str, text: str) -> None:
+        sys.stdout.write(f"SMS to {to}: {text}\n")
+        sys.stdout.flush()
+
+
+class FileSmsBackend:
+    def send(self, *, to: str, text: str) -> None:
+        try:
+            with open(settings.SMS_FILE_PATH, "a", encoding="utf-8") as messages:
+                messages.write(json.dumps({"to": to, "text": text}, ensure_ascii=False) + "\n")
+        except OSError as error:
+            raise SmsError(str(error)) from error
+
+
+class DatabaseSmsBackend:
+    def send(self, *, to: str, text: str) -> None:
+        from dispatch.models import SmsRecord
+
+        SmsRecord.objects.create(to_phone=to, body=text)
 
 
 class HttpSmsBackend:

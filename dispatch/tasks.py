@@ -25,3 +25,13 @@ def messages_retry() -> int:
     for message_id in pending:
         services.message_send(message_id=message_id)
     return len(pending)
+
+
+@shared_task
+def assignments_expire() -> int:
+    return services.assignments_expire(now=timezone.now())
+
+
+@shared_task
+def breaches_notify() -> int:
+    return services.breaches_notify(now=timezone.now())

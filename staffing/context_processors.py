@@ -12,6 +12,11 @@ def navigation(request: HttpRequest) -> dict:
     links = [(reverse("home"), _("Home"))]
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("console"), _("Console")))
+    if user.has_perm("tickets.dispatch_ticket"):
+        links.append((reverse("dispatch:board"), _("Board")))
+        links.append((reverse("dispatch:unclosed"), _("Unclosed")))
+    if user.has_perm("tickets.view_crew_tickets"):
+        links.append((reverse("crew:home"), _("My crew")))
     links.append((reverse("tickets:list"), _("Tickets")))
     if user.has_perm("tickets.review_ticket"):
         links.append((reverse("tickets:review"), _("Re-check")))

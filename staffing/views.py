@@ -12,6 +12,8 @@ def home(request: HttpRequest) -> HttpResponse:
     role = request.user.primary_role
     if role == Role.ADMIN:
         return redirect("admin:index")
+    if role == Role.CREW_MEMBER:
+        return redirect("crew:home")  # the crew's phone opens on its work
     return render(
         request,
         "staffing/home.html",

@@ -74,6 +74,11 @@ class Milestone(models.TextChoices):
     CLOSE = "close", _("Close")
 
 
+class Returned(models.TextChoices):
+    DECLINED = "declined", _("Declined by the crew")
+    NOT_ACCEPTED = "not_accepted", _("Not accepted in time")
+
+
 class ExtensionCause(models.TextChoices):
     OBJECTIVE = "objective", _("Objective cause (materials short, traffic control, …)")
     HUMAN = "human", _("Human cause (someone delayed it)")

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 
 # A ticket has been closed: ``ticket``, ``actor``.
 ticket_closed = Signal()
+
+# Something happened to a ticket and was written to its event log: ``ticket``, ``event``
+# (the ``TicketEvent`` row, with its action, actor and data).
+ticket_changed = Signal()

@@ -14,6 +14,7 @@ from tickets.choices import (
     ExtensionState,
     Grade,
     Milestone,
+    Returned,
     State,
 )
 from tickets.milestones import MILESTONES
@@ -86,6 +87,15 @@ class SlaPolicy(models.Model):
         null=True,
         blank=True,
         help_text=_("A ticket not closed by then raises the overdue alarm."),
+    )
+    backfill_minutes = models.PositiveIntegerField(
+        _("closed within (min) of completion"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The dispatcher reviews the repair report and closes the ticket this soon after "
+            "the crew completes it."
+        ),
     )
 
     class Meta:
@@ -183,6 +193,12 @@ class Ticket(ConcurrentTransitionMixin, ServiceAddress):
         db_index=False,
     )
     external_ref = models.CharField(_("external reference"), max_length=60, blank=True)
+    pipe_diameter = models.PositiveIntegerField(
+        _("pipe diameter (DN)"),
+        null=True,
+        blank=True,
+        help_text=_("Where the caller or the agent knows it: crews repair pipes up to a size."),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("incident"),
@@ -223,6 +239,10 @@ class Ticket(ConcurrentTransitionMixin, ServiceAddress):
         blank=True,
         related_name="tickets",
         db_index=False,
+    )
+    # Why the ticket came back to the dispatcher from a crew; cleared by the next dispatch.
+    returned = models.CharField(
+        _("returned by the crew"), max_length=20, choices=Returned.choices, blank=True
     )
     department = models.ForeignKey(
         "dispatch.Department",
@@ -365,6 +385,7 @@ class Ticket(ConcurrentTransitionMixin, ServiceAddress):
     def dispatch(self, *, crew, at):
         self.crew = crew
         self.dispatched_at = at
+        self.returned = ""
 
     @transition(
         state, source=State.VERIFIED, target=State.REFERRED, permission="tickets.refer_ticket"
@@ -395,9 +416,10 @@ class Ticket(ConcurrentTransitionMixin, ServiceAddress):
     @transition(
         state, source=State.DISPATCHED, target=State.VERIFIED, permission="tickets.decline_ticket"
     )
-    def decline(self, *, at):
+    def decline(self, *, at, returned=Returned.DECLINED):
         self.crew = None
         self.dispatched_at = None
+        self.returned = returned
 
     @transition(
         state, source=State.ACCEPTED, target=State.ON_SITE, permission="tickets.arrive_ticket"
@@ -484,6 +506,7 @@ class TicketEvent(models.Model):
         REFERRED = "referred", _("Referred")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
+        NOT_ACCEPTED = "not_accepted", _("Not accepted in time")
         ARRIVED = "arrived", _("Arrived on site")
         MITIGATED = "mitigated", _("Water stopped")
         RESOLVED = "resolved", _("Resolved")
@@ -498,6 +521,7 @@ class TicketEvent(models.Model):
         EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
         EXTENSION_APPROVED = "extension_approved", _("Extension approved")
         EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        PHOTO_ADDED = "photo_added", _("Photo added")
 
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events"
@@ -583,6 +607,107 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.milestone} → {self.requested_due:%Y-%m-%d %H:%M}"
+
+
+class RepairPart(models.Model):
+    """A part the crew fitted, with its quantity, as the repair report lists it."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="parts"
+    )
+    name = models.CharField(_("part"), max_length=100)
+    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("part fitted")
+        verbose_name_plural = _("parts fitted")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="repairpart_quantity_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} × {self.quantity:g}{self.unit}"
+
+
+class RepairCost(models.Model):
+    """One line of the repair's cost; the ticket's cost is their sum."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="costs"
+    )
+    item = models.CharField(_("item"), max_length=100)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("cost line")
+        verbose_name_plural = _("cost lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="repaircost_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.amount}"
+
+
+def _photo_path(photo: "RepairPhoto", filename: str) -> str:
+    # The name the phone sent is never used: it may hold a path or a misleading extension.
+    return f"photos/{photo.uploaded_at:%Y/%m}/{photo.key}.{photo.extension}"
+
+
+class RepairPhoto(models.Model):
+    """A photo the crew took on site; served only to those who may see the ticket."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="photos"
+    )
+    key = models.UUIDField(_("key"), unique=True, editable=False)
+    image = models.FileField(_("image"), upload_to=_photo_path, max_length=200)
+    extension = models.CharField(_("file type"), max_length=5)
+    content_type = models.CharField(_("content type"), max_length=30)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("repair photo")
+        verbose_name_plural = _("repair photos")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.key}"
+
+
+class ActionReceipt(models.Model):
+    """A submitted action, kept by its key so that a retried submission does not act twice."""
+
+    key = models.UUIDField(_("key"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=30)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("action receipt")
+        verbose_name_plural = _("action receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="actionreceipt_unique_key")
+        ]
+        indexes = [models.Index(fields=["at"], name="actionreceipt_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"
 
 
 class TicketSequence(models.Model):

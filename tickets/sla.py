@@ -58,3 +58,18 @@ def deadlines_for_ticket(*, ticket: Ticket, policy: SlaPolicy) -> dict[str, date
         if fields[due_field] is not None:
             fields[due_field] = max(fields[due_field], extension.requested_due)
     return fields
+
+
+def referral_due(*, department, referred_at: datetime) -> datetime:
+    """Return when a department must answer a ticket referred to it at ``referred_at``."""
+    return referred_at + timedelta(hours=department.time_limit_hours)
+
+
+def close_due_after_completion(
+    *, policy: SlaPolicy, resolved_at: datetime, close_due: datetime | None
+) -> datetime | None:
+    """Return the close deadline once the crew has completed: the backfill time, if sooner."""
+    if policy.backfill_minutes is None:
+        return close_due
+    backfill_due = resolved_at + timedelta(minutes=policy.backfill_minutes)
+    return backfill_due if close_due is None else min(close_due, backfill_due)

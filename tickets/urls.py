@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import public, views
 
 app_name = "tickets"
 
@@ -9,5 +9,8 @@ urlpatterns = [
     path("new/", views.ticket_create, name="create"),
     path("review/", views.ticket_review_queue, name="review"),
     path("<str:number>/", views.ticket_detail, name="detail"),
+    path("<str:number>/slip/", public.slip_for_staff, name="slip"),
+    path("<str:number>/slip.pdf", public.slip_pdf_for_staff, name="slip-pdf"),
+    path("<str:number>/photos/<uuid:key>/", views.ticket_photo, name="photo"),
     path("<str:number>/<slug:action>/", views.ticket_act, name="act"),
 ]

@@ -3,10 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from tickets import forms, services
@@ -148,3 +149,16 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     context = _detail_context(request, number, **{action: form})
     context["open_action"] = action
     return render(request, "tickets/detail.html", context, status=400)
+
+
+@never_cache
+@login_required
+def ticket_photo(request: HttpRequest, number: str, key) -> FileResponse:
+    """Serve a repair photo to those who may see its ticket; to anyone else it does not exist."""
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    photo = ticket.photos.filter(key=key).first()
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Content-Disposition"] = f'inline; filename="{photo.key}.{photo.extension}"'
+    return response

@@ -69,3 +69,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
     chosen.dispatchEvent(new Event("change", { bubbles: true }));
   }
 });
+
+// A refused htmx request (400 with the fields to fix, 403, 404, 409 with what changed) is
+// shown where the answer was meant to go: the person reads what to do instead of nothing.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if ([400, 403, 404, 409, 429].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -24,7 +24,7 @@ class _Gateway:
 @pytest.fixture
 def gateway(monkeypatch):
     gateway = _Gateway()
-    monkeypatch.setattr("dispatch.services.sms_backend", lambda: gateway)
+    monkeypatch.setattr("dispatch.services.messages.sms_backend", lambda: gateway)
     return gateway
 
 

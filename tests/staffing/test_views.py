@@ -36,9 +36,8 @@ def test_signed_out_people_are_sent_to_sign_in(client):
     [
         ("agent", True, 'href="/console/"'),
         ("shift_leader", True, "wallboard"),
-        ("dispatcher", True, "dispatcher board"),
+        ("dispatcher", True, 'href="/dispatch/"'),
         ("supervisor", True, "Dashboards"),
-        ("crew_member", False, "phone view for crews"),
         ("department", False, "referred to your department"),
     ],
 )
@@ -53,6 +52,14 @@ def test_each_role_lands_on_its_home_with_its_own_navigation(
     assert response.status_code == 200
     assert notice in page
     assert ('href="/tickets/new/"' in page) is sees_new_ticket
+
+
+@pytest.mark.django_db
+def test_a_crew_member_lands_on_the_crew_phone_view(client, centre):
+    client.force_login(centre.crew_member)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url == "/crew/"
 
 
 @pytest.mark.django_db

@@ -6,6 +6,9 @@ only the fields it changed and records one event row.
 
 from tickets.services.deadlines import extension_decide, extension_request, ticket_reclassify
 from tickets.services.lifecycle import (
+    CostLine,
+    PartLine,
+    repair_photos_add,
     ticket_accept,
     ticket_answer,
     ticket_arrive,
@@ -20,13 +23,17 @@ from tickets.services.lifecycle import (
     ticket_refer_on_intake,
     ticket_reopen,
     ticket_resolve,
+    ticket_return_unaccepted,
     ticket_verify,
 )
 from tickets.services.review import ticket_correct, ticket_review
 
 __all__ = [
+    "CostLine",
+    "PartLine",
     "extension_decide",
     "extension_request",
+    "repair_photos_add",
     "ticket_accept",
     "ticket_answer",
     "ticket_arrive",
@@ -43,6 +50,7 @@ __all__ = [
     "ticket_refer_on_intake",
     "ticket_reopen",
     "ticket_resolve",
+    "ticket_return_unaccepted",
     "ticket_review",
     "ticket_verify",
 ]

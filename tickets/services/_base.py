@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from tickets.errors import ApplicationError, invalid, transition_refused
+from tickets.hooks import ticket_changed
 from tickets.milestones import MILESTONES
 from tickets.models import SlaPolicy, Ticket, TicketEvent
 from tickets.reference import reference_get
@@ -54,7 +55,7 @@ def event(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    row = TicketEvent.objects.create(
         ticket=ticket,
         action=action,
         from_state=from_state,
@@ -64,6 +65,8 @@ def event(
         reason=reason,
         data=data or {},
     )
+    ticket_changed.send(sender=Ticket, ticket=ticket, event=row)
+    return row
 
 
 def iso(value: datetime | None) -> str | None:
@@ -97,9 +100,13 @@ def transition(
     data: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Ticket:
-    """Run transition ``name`` for ``actor``, save ``fields`` and record the event."""
-    require_perm(actor, Ticket.transition_permission(name))
-    require_access(actor, ticket)
+    """Run transition ``name`` for ``actor``, save ``fields`` and record the event.
+
+    ``actor`` None is the system itself (a periodic job): no person's permission applies.
+    """
+    if actor is not None:
+        require_perm(actor, Ticket.transition_permission(name))
+        require_access(actor, ticket)
     from_state = ticket.state
     at = timezone.now()
     try:

@@ -1,28 +1,39 @@
 """The ticket's life: logging it and every move of its state machine."""
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets.choices import Category, Grade, State
+from tickets.choices import Category, Grade, Returned, State
 from tickets.errors import ApplicationError, invalid
 from tickets.hooks import ticket_closed
-from tickets.models import FaultType, Ticket
+from tickets.models import FaultType, RepairCost, RepairPart, RepairPhoto, Ticket
 from tickets.numbering import ticket_number_next
+from tickets.photos import CheckedPhoto, photo_check
 from tickets.services._base import (
     DEADLINE_FIELDS,
     Action,
     event,
     policy_for,
+    require_access,
     require_perm,
     require_text,
     save,
     transition,
 )
-from tickets.sla import deadlines_compute, deadlines_for_ticket
+from tickets.sla import (
+    close_due_after_completion,
+    deadlines_compute,
+    deadlines_for_ticket,
+    referral_due,
+)
 
 # A second complaint from the same caller within this window makes the ticket special.
 REPEAT_COMPLAINT_WINDOW = timedelta(days=30)
@@ -45,6 +56,7 @@ def ticket_create(
     district=None,
     community=None,
     external_ref: str = "",
+    pipe_diameter: int | None = None,
     grade: str | None = None,
     grade_reason: str = "",
 ) -> Ticket:
@@ -90,6 +102,7 @@ def ticket_create(
         district=district,
         community=community,
         external_ref=external_ref,
+        pipe_diameter=pipe_diameter,
         received_at=at,
         sla_started_at=at,
         created_by=actor,
@@ -152,8 +165,8 @@ def ticket_dispatch(*, actor, ticket: Ticket, crew, note: str = "") -> Ticket:
 
 @transaction.atomic
 def ticket_refer(*, actor, ticket: Ticket, department, note: str = "") -> Ticket:
-    """Hand the ticket to the department responsible for it."""
-    return transition(
+    """Hand the ticket to the department responsible for it, which answers in its time limit."""
+    ticket = transition(
         actor=actor,
         ticket=ticket,
         name="refer",
@@ -163,12 +176,19 @@ def ticket_refer(*, actor, ticket: Ticket, department, note: str = "") -> Ticket
         data={"department": department.pk, "department_name": str(department)},
         department=department,
     )
+    return _start_department_clock(ticket, department)
+
+
+def _start_department_clock(ticket: Ticket, department) -> Ticket:
+    ticket.resolve_due = referral_due(department=department, referred_at=ticket.dispatched_at)
+    save(ticket, ["resolve_due"])
+    return ticket
 
 
 @transaction.atomic
 def ticket_refer_on_intake(*, actor, ticket: Ticket, department) -> Ticket:
     """Hand a new consult or complaint to its department straight from the call."""
-    return transition(
+    ticket = transition(
         actor=actor,
         ticket=ticket,
         name="refer_on_intake",
@@ -177,6 +197,7 @@ def ticket_refer_on_intake(*, actor, ticket: Ticket, department) -> Ticket:
         data={"department": department.pk, "department_name": str(department)},
         department=department,
     )
+    return _start_department_clock(ticket, department)
 
 
 @transaction.atomic
@@ -196,9 +217,24 @@ def ticket_decline(*, actor, ticket: Ticket, reason: str) -> Ticket:
         ticket=ticket,
         name="decline",
         action=Action.DECLINED,
-        fields=["crew", "dispatched_at"],
+        fields=["crew", "dispatched_at", "returned"],
         reason=reason,
         data={"crew": crew.pk if crew else None, "crew_name": str(crew or "")},
+    )
+
+
+@transaction.atomic
+def ticket_return_unaccepted(*, ticket: Ticket) -> Ticket:
+    """Give the ticket back to the dispatcher: its crew did not accept it in time."""
+    crew = ticket.crew
+    return transition(
+        actor=None,
+        ticket=ticket,
+        name="decline",
+        action=Action.NOT_ACCEPTED,
+        fields=["crew", "dispatched_at", "returned"],
+        data={"crew": crew.pk if crew else None, "crew_name": str(crew or "")},
+        returned=Returned.NOT_ACCEPTED,
     )
 
 
@@ -222,23 +258,134 @@ def ticket_mitigate(*, actor, ticket: Ticket, note: str = "") -> Ticket:
     )
 
 
+@dataclass(frozen=True)
+class PartLine:
+    name: str
+    quantity: Decimal
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    amount: Decimal
+
+
 @transaction.atomic
 def ticket_resolve(
-    *, actor, ticket: Ticket, measures: str, parts: str = "", cost: Decimal | None = None
+    *,
+    actor,
+    ticket: Ticket,
+    measures: str,
+    parts: str = "",
+    cost: Decimal | None = None,
+    part_lines: Sequence[PartLine] = (),
+    cost_lines: Sequence[CostLine] = (),
+    photos: Sequence = (),
 ) -> Ticket:
-    """Finish the repair with the crew's report: measures taken, parts replaced, cost."""
+    """Finish the repair with the crew's report: measures, parts fitted, costs and photos.
+
+    The cost is the sum of its lines when lines are given. The dispatcher then has the
+    policy's backfill time to review the report and close the ticket.
+    """
     require_text(measures=measures)
+    checked = _photos_checked(ticket, photos)
+    if cost_lines:
+        if cost is not None and cost != sum(line.amount for line in cost_lines):
+            raise invalid({"cost": _("The cost is the sum of its lines; leave it empty.")})
+        cost = sum((line.amount for line in cost_lines), Decimal(0))
     ticket.repair_measures = measures
     ticket.repair_parts = parts
     ticket.repair_cost = cost
-    return transition(
+    ticket = transition(
         actor=actor,
         ticket=ticket,
         name="resolve",
         action=Action.RESOLVED,
         fields=["resolved_at", "repair_measures", "repair_parts", "repair_cost"],
-        data={"measures": measures, "parts": parts, "cost": None if cost is None else str(cost)},
+        data={
+            "measures": measures,
+            "parts": parts,
+            "cost": None if cost is None else str(cost),
+            "part_lines": [[line.name, str(line.quantity), line.unit] for line in part_lines],
+            "cost_lines": [[line.item, str(line.amount)] for line in cost_lines],
+            "photos": len(checked),
+        },
     )
+    RepairPart.objects.bulk_create(
+        RepairPart(ticket=ticket, name=line.name, quantity=line.quantity, unit=line.unit)
+        for line in part_lines
+    )
+    RepairCost.objects.bulk_create(
+        RepairCost(ticket=ticket, item=line.item, amount=line.amount) for line in cost_lines
+    )
+    _photos_store(ticket, checked, actor=actor, at=ticket.resolved_at)
+    close_due = close_due_after_completion(
+        policy=policy_for(ticket.grade), resolved_at=ticket.resolved_at, close_due=ticket.close_due
+    )
+    if close_due != ticket.close_due:
+        ticket.close_due = close_due
+        save(ticket, ["close_due"])
+    return ticket
+
+
+@transaction.atomic
+def repair_photos_add(*, actor, ticket: Ticket, photos: Sequence) -> list[RepairPhoto]:
+    """Add photos taken on site to a ticket the crew is working."""
+    require_perm(actor, "tickets.resolve_ticket")
+    require_access(actor, ticket)
+    if ticket.state not in (State.ACCEPTED, State.ON_SITE, State.MITIGATED, State.RESOLVED):
+        raise ApplicationError(
+            _("Photos are added while the crew works the ticket."),
+            code="conflict",
+            extra={"state": ticket.state},
+        )
+    if not photos:
+        raise invalid({"photos": _("Choose at least one photo.")})
+    checked = _photos_checked(ticket, photos)
+    at = timezone.now()
+    stored = _photos_store(ticket, checked, actor=actor, at=at)
+    event(
+        ticket=ticket,
+        action=Action.PHOTO_ADDED,
+        actor=actor,
+        from_state=ticket.state,
+        at=at,
+        data={"photos": [str(photo.key) for photo in stored]},
+    )
+    return stored
+
+
+def _photos_checked(ticket: Ticket, photos: Sequence) -> list[CheckedPhoto]:
+    """Check every photo before anything is written, so a bad one saves nothing."""
+    already = ticket.photos.count() if ticket.pk else 0
+    if already + len(photos) > settings.PHOTOS_PER_TICKET:
+        raise invalid(
+            {
+                "photos": _("A ticket keeps at most %(limit)d photos.")
+                % {"limit": settings.PHOTOS_PER_TICKET}
+            }
+        )
+    return [photo_check(photo) for photo in photos]
+
+
+def _photos_store(ticket: Ticket, checked: list[CheckedPhoto], *, actor, at) -> list[RepairPhoto]:
+    stored = []
+    for photo in checked:
+        row = RepairPhoto(
+            ticket=ticket,
+            key=uuid.uuid4(),
+            extension=photo.extension,
+            content_type=photo.content_type,
+            size=photo.file.size,
+            uploaded_by=actor,
+            uploaded_at=at,
+        )
+        # The stored name comes from the key and the checked type (see _photo_path).
+        row.image.save("photo", photo.file, save=False)
+        row.save()
+        stored.append(row)
+    return stored
 
 
 @transaction.atomic
@@ -274,6 +421,8 @@ def ticket_close(
         "resolution": result,
     }
     changed = {field: value for field, value in backfilled.items() if value is not None}
+    if cost is not None and ticket.costs.exists():
+        raise invalid({"cost": _("The cost is the sum of the crew's cost lines.")})
     for field, value in changed.items():
         setattr(ticket, field, value)
     if ticket.state == State.RESOLVED and not ticket.has_results():

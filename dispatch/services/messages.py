@@ -1,4 +1,4 @@
-"""Writes of dispatch: the outbox of messages to customers."""
+"""The outbox: text messages written with the change that causes them, sent by Celery."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone

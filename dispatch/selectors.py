@@ -1,0 +1,285 @@
+"""Reads of dispatch: crews on duty, the crew to send, the board, a crew's work, open tickets."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dispatch.geo import distance_km
+from dispatch.models import Assignment, Crew, CrewMembership, Department, UnclosedPlan
+from tickets.choices import FINAL_STATES, OPEN_STATES, WITH_CREW_STATES, Grade, State
+from tickets.models import Ticket
+from tickets.selectors import any_overdue_filter, ticket_list_for_user, ticket_next_deadline
+
+# The board's lanes, in the order work moves through them.
+LANES = [
+    State.NEW,
+    State.VERIFIED,
+    State.DISPATCHED,
+    State.ACCEPTED,
+    State.ON_SITE,
+    State.MITIGATED,
+    State.RESOLVED,
+]
+# Each lane is ordered by the deadline that ticket in it is working towards, read along the
+# milestone's partial index.
+_LANE_ORDER = {
+    State.NEW: "dispatch_due",
+    State.VERIFIED: "dispatch_due",
+    State.DISPATCHED: "accept_due",
+    State.ACCEPTED: "arrive_due",
+    State.ON_SITE: "resolve_due",
+    State.MITIGATED: "resolve_due",
+    State.RESOLVED: "close_due",
+}
+LANE_SIZE = 30
+# A lane counts its tickets up to here and then says "999+": counting 50,000 rows to print
+# a number nobody reads would cost more than the whole board.
+LANE_COUNT_CAP = 1000
+_CARD_RELATED = ("fault_type", "community", "crew", "district")
+
+
+# Who sends work where.
+
+
+def crews_on_duty() -> QuerySet[Crew]:
+    return Crew.objects.filter(is_active=True, is_on_duty=True)
+
+
+def on_duty_skill_ids() -> set[int]:
+    """Return the skills some crew on duty has, for the board's verification warnings."""
+    return set(
+        crews_on_duty().filter(skills__isnull=False).values_list("skills", flat=True).distinct()
+    )
+
+
+def ticket_dispatch_warnings(*, ticket: Ticket, skills_on_duty: set[int]) -> list[str]:
+    """Return what the dispatcher must sort out before the ticket can go to a crew."""
+    if ticket.grade == Grade.CONSULT:
+        return []
+    warnings = []
+    if ticket.district_id is None:
+        warnings.append(_("Address outside every district"))
+    skill_id = ticket.fault_type.skill_id
+    if skill_id is not None and skill_id not in skills_on_duty:
+        warnings.append(_("No crew on duty has the skill for this fault"))
+    return warnings
+
+
+@dataclass
+class Recommendation:
+    crew: Crew
+    same_district: bool
+    skilled: bool
+    fits_pipe: bool
+    open_count: int
+    distance: float | None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def rank_key(self) -> tuple:
+        far = float("inf") if self.distance is None else self.distance
+        return (not self.skilled, not self.fits_pipe, not self.same_district, self.open_count, far)
+
+
+def crew_recommend_for_ticket(*, ticket: Ticket) -> list[Recommendation]:
+    """Return the crews on duty, best first: skilled, fits the pipe, same district, least
+    busy, nearest; each with the reasons a dispatcher reads ("same district · 2 open · 1.2 km").
+    """
+    crews = list(
+        crews_on_duty().prefetch_related(
+            Prefetch("districts", to_attr="district_list"),
+            Prefetch("skills", to_attr="skill_list"),
+        )
+    )
+    load = dict(
+        Ticket.objects.filter(crew__in=crews, state__in=WITH_CREW_STATES)
+        .values_list("crew")
+        .annotate(n=Count("id"))
+        .values_list("crew", "n")
+    )
+    community = ticket.community
+    needed_skill = ticket.fault_type.skill_id
+    recommendations = []
+    for crew in crews:
+        recommendation = Recommendation(
+            crew=crew,
+            same_district=ticket.district_id in {d.pk for d in crew.district_list},
+            skilled=needed_skill is None or needed_skill in {s.pk for s in crew.skill_list},
+            fits_pipe=ticket.pipe_diameter is None
+            or (
+                crew.max_pipe_diameter is not None
+                and crew.max_pipe_diameter >= ticket.pipe_diameter
+            ),
+            open_count=load.get(crew.pk, 0),
+            distance=distance_km(
+                crew.last_latitude,
+                crew.last_longitude,
+                community.latitude if community else None,
+                community.longitude if community else None,
+            ),
+        )
+        recommendation.reasons = _reasons(recommendation)
+        recommendations.append(recommendation)
+    return sorted(recommendations, key=lambda r: r.rank_key)
+
+
+def _reasons(r: Recommendation) -> list[str]:
+    reasons = [_("same district") if r.same_district else _("other district")]
+    if not r.skilled:
+        reasons.append(_("lacks the skill"))
+    if not r.fits_pipe:
+        reasons.append(_("pipe too large for this crew"))
+    reasons.append(_("%(count)d open") % {"count": r.open_count})
+    if r.distance is None:
+        reasons.append(_("position unknown"))
+    else:
+        reasons.append(_("%(km).1f km") % {"km": r.distance})
+    return reasons
+
+
+def departments_active() -> QuerySet[Department]:
+    return Department.objects.filter(is_active=True)
+
+
+# The board.
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    grade: str = ""
+    district: int | None = None
+    crew: int | None = None
+    overdue: bool = False
+    query: str = ""
+
+
+@dataclass
+class Lane:
+    state: State
+    cards: list[Ticket]
+    count: int
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.cards)
+
+    @property
+    def count_label(self) -> str:
+        return f"{LANE_COUNT_CAP - 1}+" if self.count >= LANE_COUNT_CAP else str(self.count)
+
+
+def _board_tickets(*, user, filters: BoardFilters, now: datetime) -> QuerySet[Ticket]:
+    tickets = ticket_list_for_user(user=user).select_related(*_CARD_RELATED)
+    if filters.grade:
+        tickets = tickets.filter(grade=filters.grade)
+    if filters.district:
+        tickets = tickets.filter(district_id=filters.district)
+    if filters.crew:
+        tickets = tickets.filter(crew_id=filters.crew)
+    if filters.overdue:
+        tickets = tickets.filter(any_overdue_filter(now=now))
+    query = filters.query.strip()
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        by_phone = Q(caller_phone__endswith=digits) if len(digits) >= 7 else Q(pk__in=[])
+        tickets = tickets.filter(Q(number=query) | by_phone)
+    return tickets
+
+
+def board_lanes(*, user, filters: BoardFilters, now: datetime, size: int = LANE_SIZE) -> list[Lane]:
+    """Return the board's lanes: each lane's most pressing tickets and how many there are.
+
+    Two short queries per lane, whatever the number of tickets: the cards in the order of
+    the lane's deadline, and a count that stops at ``LANE_COUNT_CAP``.
+    """
+    tickets = _board_tickets(user=user, filters=filters, now=now)
+    lanes = []
+    for state in LANES:
+        in_lane = tickets.filter(state=state)
+        cards = list(in_lane.order_by(_LANE_ORDER[state], "id")[:size])
+        count = len(cards) if len(cards) < size else in_lane[:LANE_COUNT_CAP].count()
+        lanes.append(Lane(state=state, cards=cards, count=count))
+    return lanes
+
+
+def card_deadline(ticket: Ticket) -> tuple[str, datetime, datetime] | None:
+    """Return the card's countdown: the next milestone's label, its start and its deadline."""
+    upcoming = ticket_next_deadline(ticket)
+    if upcoming is None:
+        return None
+    milestone, due = upcoming
+    return str(milestone.label), ticket.sla_started_at, due
+
+
+# A crew's own work.
+
+
+def crew_of_user(*, user) -> Crew | None:
+    """Return the crew ``user`` works in (the one they lead, if several)."""
+    membership = (
+        CrewMembership.objects.filter(user=user, crew__is_active=True)
+        .select_related("crew")
+        .order_by("-is_leader", "crew_id")
+        .first()
+    )
+    return membership.crew if membership else None
+
+
+def crew_ticket_list(*, crew: Crew, limit: int = 100) -> list[Ticket]:
+    """Return the crew's tickets still to work or just finished: urgent first, then newest."""
+    return list(
+        Ticket.objects.filter(crew=crew, state__in=[*WITH_CREW_STATES, State.RESOLVED])
+        .select_related("fault_type", "community")
+        .annotate(
+            urgency=Case(When(grade=Grade.EMERGENCY, then=Value(0)), default=Value(1)),
+        )
+        .order_by("urgency", "-received_at")[:limit]
+    )
+
+
+def ticket_assignments(*, ticket: Ticket) -> list[Assignment]:
+    return list(ticket.assignments.select_related("crew", "dispatched_by", "answered_by"))
+
+
+# The daily list of tickets not closed.
+
+
+def unclosed_tickets(*, user, day: date, limit: int = 500) -> list[Ticket]:
+    """Return the tickets open at the end of ``day`` (or now, for today), oldest first, each
+    with ``plan``: the dispatcher's note for that day, if written.
+    """
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    still_open = Q(state__in=OPEN_STATES) | (
+        Q(state__in=FINAL_STATES) & (Q(closed_at__gte=end) | Q(cancelled_at__gte=end))
+    )
+    tickets = list(
+        ticket_list_for_user(user=user)
+        .filter(still_open, received_at__lt=end)
+        .exclude(state=State.MERGED)
+        .prefetch_related(
+            Prefetch("unclosed_plans", UnclosedPlan.objects.filter(day=day), to_attr="plans")
+        )
+        .order_by("received_at", "id")[:limit]
+    )
+    for ticket in tickets:
+        ticket.plan = ticket.plans[0] if ticket.plans else None
+        ticket.open_reason = ticket_open_reason(ticket)
+    return tickets
+
+
+def ticket_open_reason(ticket: Ticket) -> str:
+    """Return why the ticket is still open, as its state tells it."""
+    reasons = {
+        State.NEW: _("Not yet checked by a dispatcher"),
+        State.VERIFIED: _("Waiting to be dispatched"),
+        State.DISPATCHED: _("Waiting for the crew to accept"),
+        State.ACCEPTED: _("Crew on the way"),
+        State.ON_SITE: _("Crew repairing on site"),
+        State.MITIGATED: _("Water stopped; repair under way"),
+        State.REFERRED: _("Waiting for the department's answer"),
+        State.RESOLVED: _("Repaired; results to be reviewed and closed"),
+    }
+    return str(reasons.get(ticket.state, ""))
