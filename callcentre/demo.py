@@ -21,6 +21,7 @@ from staffing.services import roles_sync, user_create
 from tickets import services
 from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
 from tickets.models import FaultType, Skill, Ticket
+from tickets.services import CostLine, PartLine
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo mode only, shown on the sign-in page
 
@@ -65,13 +66,39 @@ CREWS = [
     ("north-1", "城北维修队", ["north"], ["pipe", "meter"], 600, "crew_north", []),
 ]
 
+# Department code, name, staff, time limit in hours (DOMAIN.md: no water and meter testing
+# 24 h; billing checks, sampling, inspection and engineering progress 1 working day).
 DEPARTMENTS = [
-    ("network", "管网部", "dept_network"),
-    ("lab", "水质检测中心", "dept_lab"),
-    ("billing", "抄收", "dept_billing"),
-    ("inspection", "稽查部", "dept_inspection"),
-    ("engineering", "工程公司", "dept_engineering"),
+    ("network", "管网部", "dept_network", 24),
+    ("lab", "水质检测中心", "dept_lab", 24),
+    ("billing", "抄收", "dept_billing", 24),
+    ("inspection", "稽查部", "dept_inspection", 24),
+    ("engineering", "工程公司", "dept_engineering", 24),
 ]
+# What crews report on completing a repair: measures, parts fitted, cost lines.
+REPAIR_REPORTS = [
+    {
+        "measures": "更换管段并试压",
+        "part_lines": [
+            PartLine("DN25 PPR 管", Decimal("1.5"), "m"),
+            PartLine("直通接头", Decimal(2), "个"),
+        ],
+        "cost_lines": [CostLine("材料费", Decimal("45.00")), CostLine("人工费", Decimal("120.00"))],
+    },
+    {
+        "measures": "更换阀门密封件",
+        "part_lines": [PartLine("阀门密封圈", Decimal(2), "个")],
+        "cost_lines": [CostLine("材料费", Decimal("12.00"))],
+    },
+    {
+        "measures": "更换水表",
+        "part_lines": [PartLine("水表 DN20", Decimal(1), "块")],
+        "cost_lines": [CostLine("水表", Decimal("360.00"))],
+    },
+    {"measures": "紧固接头，恢复供水", "cost_lines": [CostLine("人工费", Decimal("0"))]},
+]
+# The crew that sits the night out: off duty, so the board shows what that means.
+OFF_DUTY_CREWS = {"north-1"}
 
 # username, role, family name, given name
 STAFF = [
@@ -221,21 +248,37 @@ class DemoBuilder:
                 question=question,
                 defaults={"answer": answer, "category": category, "keywords": keywords},
             )
-        for code, name, districts, crew_skills, diameter, leader, members in CREWS:
+        for n, (code, name, districts, crew_skills, diameter, leader, members) in enumerate(CREWS):
+            # Last seen near the first community of its first district.
+            home = Community.objects.filter(district__code=districts[0]).first()
             crew, _ = Crew.objects.get_or_create(
-                code=code, defaults={"name": name, "max_pipe_diameter": diameter}
+                code=code,
+                defaults={
+                    "name": name,
+                    "max_pipe_diameter": diameter,
+                    "is_on_duty": code not in OFF_DUTY_CREWS,
+                    "duty_changed_at": self.now,
+                    "last_latitude": home.latitude + Decimal("0.004") if home else None,
+                    "last_longitude": home.longitude - Decimal("0.003") if home else None,
+                    "last_position_at": self.now if home else None,
+                },
             )
             crew.districts.set(District.objects.filter(code__in=districts))
             crew.skills.set([skills[s] for s in crew_skills])
-            for username in [leader, *members]:
+            for m, username in enumerate([leader, *members]):
                 user = self._user(
                     username, Role.CREW_MEMBER, name, "负责人" if username == leader else "队员"
                 )
+                if not user.phone:
+                    user.phone = f"+86139000{n:02d}{m:03d}"
+                    user.save(update_fields=["phone"])
                 CrewMembership.objects.get_or_create(
                     crew=crew, user=user, defaults={"is_leader": username == leader}
                 )
-        for code, name, username in DEPARTMENTS:
-            department, _ = Department.objects.get_or_create(code=code, defaults={"name": name})
+        for code, name, username, hours in DEPARTMENTS:
+            department, _ = Department.objects.get_or_create(
+                code=code, defaults={"name": name, "time_limit_hours": hours}
+            )
             department.members.add(self._user(username, Role.DEPARTMENT, name, "专员"))
 
     def _user(self, username: str, role: Role, family: str, given: str) -> User:
@@ -373,11 +416,7 @@ class DemoBuilder:
             services.ticket_resolve,
             actor=leader,
             ticket=ticket,
-            measures=self.random.choice(
-                ["更换管段并试压", "更换阀门密封件", "更换水表", "紧固接头，恢复供水"]
-            ),
-            parts=self.random.choice(["DN25 PPR 管 1.5 m", "阀门密封圈 2 个", "水表 1 块", ""]),
-            cost=Decimal(self.random.choice(["0", "45.00", "120.00", "360.00"])),
+            **self.random.choice(REPAIR_REPORTS),
         )
         if at is None:
             return

@@ -11,6 +11,9 @@ export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
 # The demo's telephone switch secret; `manage.py cti_call` uses it to play the switch.
 export CTI_SHARED_SECRET="${CTI_SHARED_SECRET:-demo-cti-secret}"
 PORT="${PORT:-8000}"
+# Text messages go to a table the admin shows ("Text messages sent"), and link back here.
+export SMS_BACKEND="${SMS_BACKEND:-dispatch.sms.DatabaseSmsBackend}"
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
 PY=.venv/bin/python
 VAR="${VAR_DIR:-var}"
 # kombu's filesystem broker expects its folders to exist.

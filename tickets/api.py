@@ -1,13 +1,24 @@
 """The tickets API: thin views over the selectors and services."""
 
+import uuid
 from collections.abc import Callable
 
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -18,6 +29,7 @@ from tickets.actions import ACTIONS
 from tickets.errors import ApplicationError, invalid
 from tickets.filters import TicketFilter
 from tickets.models import Ticket
+from tickets.receipts import receipt_take
 from tickets.selectors import (
     ticket_detail_for_user,
     ticket_get_for_user,
@@ -49,10 +61,22 @@ class AuthTokenView(ObtainAuthToken):
     throttle_scope = "token"
 
 
+_IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    description=(
+        "A UUID the client makes for each action it means to take. Sent again with a retry "
+        "(a flaky network), the action is not taken twice: the ticket comes back as it is."
+    ),
+)
+
+
 def _action(input_class: type[serializers.Serializer] | None, summary: str):
     return extend_schema(
         summary=summary,
         request=input_class,
+        parameters=[_IDEMPOTENCY_KEY],
         responses={200: io.TicketDetailOutput, **_ERRORS},
     )
 
@@ -120,8 +144,22 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         self._require_perm(ACTIONS[name].permission)
         # An action without input still refuses a body with fields it does not know.
         data = self._validated(input_class or io.StrictInput, request.data)
-        service(actor=request.user, ticket=ticket, **data)
+        key = self._idempotency_key(request)
+        with transaction.atomic():
+            if receipt_take(
+                user=request.user, key=key, ticket=ticket, action=name, at=timezone.now()
+            ):
+                service(actor=request.user, ticket=ticket, **data)
         return Response(self._detail(ticket))
+
+    def _idempotency_key(self, request: Request) -> uuid.UUID | None:
+        value = request.headers.get("Idempotency-Key")
+        if not value:
+            return None
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise invalid({"Idempotency-Key": _("Send a UUID, or no key at all.")}) from None
 
     @_action(None, "Verify a new ticket (address and fault checked)")
     @action(detail=True, methods=["post"])
@@ -226,3 +264,58 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             actor=request.user, extension=extension, approve=data["approve"], note=data["note"]
         )
         return Response(self._detail(ticket))
+
+    @extend_schema(
+        summary="The repair photos of a ticket",
+        responses={200: io.RepairPhotoOutput(many=True), 404: _ERRORS[404]},
+        methods=["GET"],
+    )
+    @extend_schema(
+        summary="Add repair photos (multipart, field `photos`, JPEG, PNG or WebP)",
+        request={"multipart/form-data": io.PhotoUploadInput},
+        parameters=[_IDEMPOTENCY_KEY],
+        responses={201: io.RepairPhotoOutput(many=True), **_ERRORS},
+        methods=["POST"],
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    def photos(self, request: Request, number: str) -> Response:
+        ticket = ticket_get_for_user(user=request.user, number=number)
+        if request.method == "GET":
+            listed = ticket_with_history(ticket).photo_list
+            return Response(io.RepairPhotoOutput(listed, many=True).data)
+        self._require_perm("tickets.resolve_ticket")
+        unknown = sorted(set(request.data) - {"photos"})
+        if unknown:
+            raise invalid({name: _("This field cannot be set.") for name in unknown})
+        key = self._idempotency_key(request)
+        added = []
+        with transaction.atomic():
+            if receipt_take(
+                user=request.user, key=key, ticket=ticket, action="photos", at=timezone.now()
+            ):
+                added = services.repair_photos_add(
+                    actor=request.user, ticket=ticket, photos=request.FILES.getlist("photos")
+                )
+        for photo in added:
+            photo.ticket = ticket
+        return Response(io.RepairPhotoOutput(added, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="One repair photo, as the image itself",
+        responses={
+            (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
+            404: _ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<key>[0-9a-f-]{36})")
+    def photo(self, request: Request, number: str, key: str) -> FileResponse:
+        ticket = ticket_get_for_user(user=request.user, number=number)
+        try:
+            photo = ticket.photos.filter(key=uuid.UUID(key)).first()
+        except ValueError:
+            photo = None
+        if photo is None:
+            raise Http404
+        response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -57,6 +57,13 @@ class TicketCreateForm(Form):
     building = forms.CharField(label=_("Building"), max_length=20, required=False)
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
     room = forms.CharField(label=_("Room"), max_length=20, required=False)
+    pipe_diameter = forms.IntegerField(
+        label=_("Pipe size (DN)"),
+        min_value=10,
+        max_value=4000,
+        required=False,
+        help_text=_("Where the caller knows it: crews repair pipes up to a size."),
+    )
     description = forms.CharField(
         label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )

@@ -41,16 +41,20 @@ class StatusLookupForm(forms.Form):
         help_text=gettext_lazy("As told on the phone or in the SMS, e.g. 261116-0007."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+    # One check, so that a wrong entry gets one message, not one per rule it breaks.
     digits = forms.CharField(
         label=gettext_lazy("Last 4 digits of your phone number"),
-        min_length=4,
-        max_length=4,
         validators=[
             RegexValidator(r"^[0-9]{4}\Z", gettext_lazy("Enter the last 4 digits, e.g. 5678."))
         ],
         help_text=gettext_lazy("Of the phone number you gave when you reported the fault."),
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "pattern": "[0-9]{4}",
+                "maxlength": "4",
+            }
         ),
     )
 
@@ -102,6 +106,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def status_show(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the ticket's state and its timeline as the customer reads them."""
     ticket = status.ticket_for_token(token)
     if ticket is None:
         return _not_found(request)
@@ -120,6 +125,7 @@ def status_show(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def status_slip(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the printable completion slip of a closed ticket."""
     if status.number_from_token(token) is None:
         return _not_found(request)
     ticket = status.slip_ticket_for_token(token)
@@ -133,6 +139,7 @@ def status_slip(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def status_slip_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """Return the completion slip of a closed ticket as a PDF."""
     ticket = status.slip_ticket_for_token(token)
     if ticket is None:
         return _not_found(request)

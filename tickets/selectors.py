@@ -46,9 +46,14 @@ def ticket_is_visible_to(*, ticket: Ticket, user) -> bool:
 
 
 def ticket_with_history(ticket: Ticket) -> Ticket:
-    """Load the ticket's timeline and extension requests onto it, for a detail view."""
+    """Load the ticket's timeline, extension requests and repair report onto it."""
     ticket.timeline = list(ticket.events.select_related("actor"))
     ticket.extension_list = list(ticket.extensions.select_related("requested_by", "decided_by"))
+    ticket.part_list = list(ticket.parts.all())
+    ticket.cost_list = list(ticket.costs.all())
+    ticket.photo_list = list(ticket.photos.all())
+    for photo in ticket.photo_list:
+        photo.ticket = ticket
     return ticket
 
 

@@ -1,5 +1,7 @@
 """The API's input and output shapes for tickets; inputs refuse fields they do not know."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
@@ -18,6 +20,7 @@ from tickets.milestones import MILESTONES
 from tickets.models import FaultType, Ticket, TicketEvent
 from tickets.reference import reference_get
 from tickets.selectors import ticket_next_deadline
+from tickets.services import CostLine, PartLine
 
 
 class StrictInput(serializers.Serializer):
@@ -45,12 +48,12 @@ class StrictInput(serializers.Serializer):
         return value
 
 
-def _text(max_length: int, *, required: bool = True) -> serializers.CharField:
+def _text(max_length: int, *, required: bool = True, **kwargs) -> serializers.CharField:
     # DRF's CharField trims whitespace and refuses NUL characters, which PostgreSQL cannot store.
     if required:
-        return serializers.CharField(max_length=max_length)
+        return serializers.CharField(max_length=max_length, **kwargs)
     return serializers.CharField(
-        max_length=max_length, required=False, allow_blank=True, default=""
+        max_length=max_length, required=False, allow_blank=True, default="", **kwargs
     )
 
 
@@ -111,6 +114,14 @@ class TicketCreateInput(StrictInput):
         default=None,
     )
     external_ref = _text(60, required=False)
+    pipe_diameter = serializers.IntegerField(
+        min_value=10,
+        max_value=4000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The pipe's nominal diameter (DN), where known.",
+    )
     grade_reason = _text(300, required=False)
 
 
@@ -138,10 +149,34 @@ class ReferInput(StrictInput):
 _COST = {"max_digits": 10, "decimal_places": 2, "min_value": 0}
 
 
+class PartLineInput(StrictInput):
+    name = _text(100)
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    unit = _text(10, required=False)
+
+
+class CostLineInput(StrictInput):
+    item = _text(100)
+    amount = serializers.DecimalField(**_COST)
+
+
 class ResolveInput(StrictInput):
     measures = _text(4000)
-    parts = _text(1000, required=False)
-    cost = serializers.DecimalField(**_COST, required=False, allow_null=True, default=None)
+    parts = _text(1000, required=False, help_text="Other parts or notes, as free text.")
+    cost = serializers.DecimalField(
+        **_COST,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The total; leave it out when cost lines are given (it is their sum).",
+    )
+    part_lines = PartLineInput(many=True, required=False, default=list)
+    cost_lines = CostLineInput(many=True, required=False, default=list)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs["part_lines"] = [PartLine(**line) for line in attrs.get("part_lines", [])]
+        attrs["cost_lines"] = [CostLine(**line) for line in attrs.get("cost_lines", [])]
+        return attrs
 
 
 class AnswerInput(StrictInput):
@@ -238,6 +273,7 @@ class TicketOutput(serializers.Serializer):
     district = _Named(allow_null=True)
     community = _CommunityOutput(allow_null=True)
     external_ref = serializers.CharField()
+    pipe_diameter = serializers.IntegerField(allow_null=True)
     parent = serializers.CharField(source="parent.number", allow_null=True)
     received_at = serializers.DateTimeField()
     deadlines = serializers.SerializerMethodField()
@@ -251,6 +287,9 @@ class TicketOutput(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     crew = _Named(allow_null=True)
+    returned = serializers.CharField(
+        help_text="Why the ticket came back from its crew: declined, not_accepted, or empty."
+    )
     department = _Named(allow_null=True)
     repair_measures = serializers.CharField()
     repair_parts = serializers.CharField()
@@ -303,6 +342,37 @@ class ExtensionOutput(serializers.Serializer):
     decision_note = serializers.CharField()
 
 
+class PhotoUploadInput(serializers.Serializer):
+    photos = serializers.ListField(child=serializers.FileField(), help_text="One or more images.")
+
+
+class RepairPartOutput(serializers.Serializer):
+    name = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2)
+    unit = serializers.CharField()
+
+
+class RepairCostOutput(serializers.Serializer):
+    item = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class RepairPhotoOutput(serializers.Serializer):
+    key = serializers.UUIDField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField(
+        help_text="Where the image is read, with the same auth."
+    )
+
+    def get_url(self, photo) -> str:
+        return f"/api/v1/tickets/{photo.ticket.number}/photos/{photo.key}/"
+
+
 class TicketDetailOutput(TicketOutput):
     events = TicketEventOutput(many=True, source="timeline")
     extensions = ExtensionOutput(many=True, source="extension_list")
+    parts = RepairPartOutput(many=True, source="part_list")
+    costs = RepairCostOutput(many=True, source="cost_list")
+    photos = RepairPhotoOutput(many=True, source="photo_list")

@@ -24,7 +24,7 @@ from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tickets.choices import Milestone, State
 from tickets.models import Ticket, TicketEvent
@@ -35,15 +35,16 @@ LOOKUP_WINDOW_SECONDS = 3600
 
 Action = TicketEvent.Action
 
-# The slip's times, in the order the work happened; those not set are left out.
+# The slip's times, in the order the work happened; those not set are left out. A context
+# of their own: as a time on the slip they read differently from the state of the same name.
 SLIP_TIMES = [
-    ("received_at", gettext_lazy("Received")),
-    ("dispatched_at", gettext_lazy("Dispatched")),
-    ("accepted_at", gettext_lazy("Accepted by the crew")),
-    ("arrived_at", gettext_lazy("Crew on site")),
-    ("mitigated_at", gettext_lazy("Water stopped")),
-    ("resolved_at", gettext_lazy("Completed")),
-    ("closed_at", gettext_lazy("Closed")),
+    ("received_at", pgettext_lazy("time on the slip", "Received")),
+    ("dispatched_at", pgettext_lazy("time on the slip", "Dispatched")),
+    ("accepted_at", pgettext_lazy("time on the slip", "Accepted by the crew")),
+    ("arrived_at", pgettext_lazy("time on the slip", "Crew on site")),
+    ("mitigated_at", pgettext_lazy("time on the slip", "Water stopped")),
+    ("resolved_at", pgettext_lazy("time on the slip", "Completed")),
+    ("closed_at", pgettext_lazy("time on the slip", "Closed")),
 ]
 
 
@@ -92,6 +93,9 @@ def lookup_rate_check(*, address: str) -> int:
         # The window's key expired between add and incr: this look-up starts a new count.
         cache.set(key, 1, timeout=LOOKUP_WINDOW_SECONDS)
         count = 1
+    # Some backends' incr (the file cache's) starts the key's default timeout again, which
+    # could end the count before the hour does.
+    cache.touch(key, LOOKUP_WINDOW_SECONDS)
     if count <= settings.STATUS_LOOKUPS_PER_HOUR:
         return 0
     return (window + 1) * LOOKUP_WINDOW_SECONDS - now
@@ -254,7 +258,11 @@ def slip_context(ticket: Ticket) -> dict:
             for field, label in SLIP_TIMES
             if getattr(ticket, field) is not None
         ],
-        "parts": list(ticket.parts.all()),
+        # 2.00 个 reads as 2 个, and 1.50 米 as 1.5 米.
+        "parts": [
+            {"name": part.name, "quantity": f"{part.quantity.normalize():f}", "unit": part.unit}
+            for part in ticket.parts.all()
+        ],
         "costs": costs,
         "total": total,
     }

@@ -44,3 +44,22 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Department
+
+
+class OnDutyCrewFactory(CrewFactory):
+    """A crew on duty; ``skills=[…]`` and ``districts=[…]`` set what it can do and where."""
+
+    is_on_duty = True
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def skills(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.skills.add(*extracted)
+
+    @factory.post_generation
+    def districts(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.districts.add(*extracted)

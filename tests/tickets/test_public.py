@@ -121,6 +121,7 @@ def test_given_wrong_digits_or_an_unknown_number_then_the_answer_is_byte_identic
     assert "No ticket matches this number and these digits." in unknown.content.decode()
     assert CSRF.sub(b"", wrong_digits.content) == CSRF.sub(b"", unknown.content)
     assert ticket.number.encode() not in wrong_digits.content
+    assert "no-store" in unknown["Cache-Control"]
 
 
 def test_given_too_many_lookups_then_429_and_a_forwarded_header_does_not_reset_the_count(
@@ -147,6 +148,23 @@ def test_given_too_many_lookups_then_429_and_a_forwarded_header_does_not_reset_t
     assert _look_up(visitor, ticket.number, "5678").status_code == 302
 
 
+def test_the_count_lasts_the_hour_in_the_embedded_file_cache(
+    visitor, make_ticket, clock, settings, tmp_path
+):
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": tmp_path,
+        },
+    }
+    ticket = make_ticket(State.VERIFIED)
+    for _ in range(LIMIT):
+        _look_up(visitor, ticket.number, "0000")
+    clock.shift(timedelta(minutes=50))  # past the cache's default timeout, within the hour
+    assert _look_up(visitor, ticket.number, "5678").status_code == 429
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [
@@ -164,6 +182,7 @@ def test_given_invalid_input_then_400_with_the_field_error(visitor, data, field)
     page = response.content.decode()
     assert f'id="id_{field}_error"' in page
     assert 'aria-invalid="true"' in page
+    assert page.count('class="errorlist"') == 1  # one message, not one per rule broken
 
 
 # Signed links.
@@ -264,7 +283,8 @@ def test_the_slip_of_a_closed_ticket_shows_its_parts_costs_total_and_crew(
         "更换DN20铜接头，试压正常",
         "DN20铜接头",
         "PPR管",
-        "1.5",
+        '<td class="amount">1.5</td>',
+        '<td class="amount">2</td>',
         "生料带若干",
         "材料费",
         "35.50",
@@ -276,6 +296,16 @@ def test_the_slip_of_a_closed_ticket_shows_its_parts_costs_total_and_crew(
     ):
         assert shown in page, shown
     assert "<script>" not in page  # the Print button's script is a static file
+
+
+def test_the_slip_of_an_answered_question_shows_the_department_and_the_answer(
+    visitor, make_ticket, centre
+):
+    ticket = make_ticket(State.CLOSED, fault_type=centre.billing)
+    page = visitor.get(f"/status/{status_token(ticket)}/slip/").content.decode()
+    assert centre.department.name in page
+    assert "已答复" in page
+    assert "—" in page  # no cost was recorded, and none is made up
 
 
 def test_a_slip_exists_only_once_the_ticket_is_closed(visitor, make_ticket, centre):

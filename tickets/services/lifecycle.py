@@ -129,7 +129,7 @@ def ticket_create(
     )
     # A new ticket's whole history is this one event; it comes back ready to show.
     ticket.timeline = [created]
-    ticket.extension_list = []
+    ticket.extension_list = ticket.part_list = ticket.cost_list = ticket.photo_list = []
     return ticket
 
 
