@@ -1,12 +1,15 @@
 from django.contrib import admin
 
 from dispatch.models import (
+    Assignment,
     Community,
     Crew,
     CrewMembership,
     Department,
     District,
     OutboundMessage,
+    SmsRecord,
+    UnclosedPlan,
 )
 
 
@@ -37,25 +40,29 @@ class CrewMembershipInline(admin.TabularInline):
 
 @admin.register(Crew)
 class CrewAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "max_pipe_diameter", "is_active"]
-    list_filter = ["is_active", "districts"]
+    list_display = [
+        "code",
+        "name",
+        "shift",
+        "is_on_duty",
+        "max_pipe_diameter",
+        "last_position_at",
+        "is_active",
+    ]
+    list_filter = ["is_active", "is_on_duty", "shift", "districts"]
     filter_horizontal = ["districts", "skills"]
     inlines = [CrewMembershipInline]
 
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "is_active"]
+    list_display = ["code", "name", "time_limit_hours", "is_active"]
     filter_horizontal = ["members"]
 
 
-@admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
-    """The outbox is read here to see what went out and what failed; it is not edited."""
+class _ReadOnly(admin.ModelAdmin):
+    """Records written by the services: read here, never edited."""
 
-    list_display = ["created_at", "to_phone", "kind", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
-    search_fields = ["to_phone"]
     show_full_result_count = False
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -66,3 +73,36 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(_ReadOnly):
+    """The outbox: what went out and what failed."""
+
+    list_display = ["created_at", "to_phone", "kind", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_phone"]
+
+
+@admin.register(SmsRecord)
+class SmsRecordAdmin(_ReadOnly):
+    """What the database gateway took (the demo's phones)."""
+
+    list_display = ["sent_at", "to_phone", "body"]
+    search_fields = ["to_phone"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(_ReadOnly):
+    list_display = ["ticket", "crew", "dispatched_at", "outcome", "answered_at", "is_redispatch"]
+    list_filter = ["outcome", "crew"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket", "crew"]
+
+
+@admin.register(UnclosedPlan)
+class UnclosedPlanAdmin(_ReadOnly):
+    list_display = ["day", "ticket", "reason", "plan", "written_by"]
+    list_filter = ["day"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket", "written_by"]

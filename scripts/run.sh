@@ -19,6 +19,11 @@ VAR="${VAR_DIR:-var}"
 # kombu's filesystem broker expects its folders to exist.
 mkdir -p "$VAR/log" "$VAR/broker/queue" "$VAR/broker/processed" "$VAR/broker/control"
 
+# The completion slip's PDF needs a Chinese font; without it the slip's Chinese is boxes.
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  apt_install fonts-noto-cjk || echo "Without fonts-noto-cjk the PDF slips show boxes for Chinese." >&2
+fi
+
 $PY manage.py migrate --no-input -v0
 $PY manage.py collectstatic --no-input -v0
 $PY manage.py demo_data -v0

@@ -88,6 +88,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.approve_extension",
         "tickets.approve_human_extension",
         *_manage(_CONFIGURATION_MODELS),
+        # The records dispatch writes, read in the admin: messages, assignments, plans.
+        "dispatch.view_outboundmessage",
+        "dispatch.view_smsrecord",
+        "dispatch.view_assignment",
+        "dispatch.view_unclosedplan",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",
