@@ -260,7 +260,12 @@ def unclosed_tickets(*, user, day: date, limit: int = 500) -> list[Ticket]:
         .filter(still_open, received_at__lt=end)
         .exclude(state=State.MERGED)
         .prefetch_related(
-            Prefetch("unclosed_plans", UnclosedPlan.objects.filter(day=day), to_attr="plans")
+            Prefetch(
+                "unclosed_plans",
+                # The row names who wrote the plan.
+                UnclosedPlan.objects.filter(day=day).select_related("written_by"),
+                to_attr="plans",
+            )
         )
         .order_by("received_at", "id")[:limit]
     )

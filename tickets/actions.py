@@ -41,6 +41,10 @@ _ALL = [
 ]
 ACTIONS: dict[str, TicketAction] = {action.slug: action for action in _ALL}
 
+# Transitions whose condition is met by the action's own form (the report, the answer, the
+# results): offered in every source state, and the service says what is missing.
+_FILLED_BY_FORM = {"resolve", "answer", "close"}
+
 _KEEPS_STATE_WHILE = {
     "reclassify": RECLASSIFIABLE_STATES,
     "request-extension": OPEN_STATES,
@@ -54,6 +58,11 @@ def ticket_actions_for_user(
 ) -> list[TicketAction]:
     """Return the actions ``user`` may take on ``ticket`` in its current state."""
     possible = {t.name for t in ticket.get_available_state_transitions()}
+    possible |= {
+        t.name
+        for t in ticket.get_all_state_transitions()
+        if t.name in _FILLED_BY_FORM and t.source == ticket.state
+    }
     allowed = []
     for action in _ALL:
         if action.slug in exclude or not user.has_perm(action.permission):

@@ -24,7 +24,9 @@ def message_enqueue(*, to: str, text: str, kind: str, dedupe_key: str) -> Outbou
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: message_send.delay(message.pk))
+    # Robust: with the broker down the change that caused the message still stands, the
+    # other callbacks (the board's version) still run, and messages_retry sends it later.
+    transaction.on_commit(lambda: message_send.delay(message.pk), robust=True)
     return message
 
 

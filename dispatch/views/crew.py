@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from dispatch import forms, services
 from dispatch.selectors import crew_of_user, crew_ticket_list
 from tickets import services as ticket_services
+from tickets.actions import ticket_actions_for_user
 from tickets.choices import ExtensionState, State
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
@@ -115,7 +116,7 @@ def _ticket_context(request: HttpRequest, ticket, bound: dict | None = None) -> 
     for extension in pending:
         extension.form = blank(forms.CrewExtensionDecisionForm)
         extension.form.initial["extension"] = extension.pk
-    possible = {t.name for t in ticket.get_available_state_transitions()}
+    possible = {action.slug for action in ticket_actions_for_user(ticket=ticket, user=request.user)}
     return {
         "ticket": ticket,
         "forms": action_forms,

@@ -5,6 +5,7 @@ the environment still wins, so a run can point at another server.
 """
 
 import os
+import time
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/callcentre_bench")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -12,10 +13,32 @@ os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 os.environ.setdefault("DEBUG", "0")
 
 from callcentre.settings import *  # noqa: F403
+from callcentre.settings import MIDDLEWARE, STORAGES
+
+
+def server_timing(get_response):
+    """Middleware: tell the client the server's time, ``Server-Timing: app;dur=<ms>``, from
+    before the first middleware to after the last (what a benchmark's server time is)."""
+
+    def middleware(request):
+        started = time.perf_counter()
+        response = get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
+
+    return middleware
+
 
 ROOT_URLCONF = "tests.bench.urls"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+MIDDLEWARE = ["tests.bench.settings.server_timing", *MIDDLEWARE]
 # Plain HTTP on the loopback: no redirect to HTTPS, no HSTS header.
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
+# Full pages name static files; the manifest storage would need a `collectstatic` (over a
+# minute) first. The benchmark serves no static file, and a manifest look-up is a dict read.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

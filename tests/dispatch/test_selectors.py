@@ -63,17 +63,20 @@ def test_given_crews_off_duty_or_out_of_service_when_recommending_then_only_acti
     assert _ranked(make_ticket(State.VERIFIED)) == [on_duty]
 
 
-def test_given_an_unskilled_crew_that_is_better_in_every_other_way_then_the_skilled_crew_ranks_first(
+def test_given_an_unskilled_crew_better_in_every_other_way_then_the_skilled_crew_ranks_first(
     centre, make_ticket
 ):
-    unskilled = OnDutyCrewFactory(districts=[centre.community.district], **NEAR)
-    skilled = _skilled_crew(centre, same_district=False, **FAR)
+    unskilled = OnDutyCrewFactory(
+        districts=[centre.community.district], max_pipe_diameter=400, **NEAR
+    )
+    skilled = _skilled_crew(centre, same_district=False, max_pipe_diameter=200, **FAR)
     _give_open_tickets(skilled, 2, make_ticket, centre)
 
-    assert _ranked(make_ticket(State.VERIFIED)) == [skilled, unskilled]
+    # Even a crew whose largest pipe is too small, if it has the skill.
+    assert _ranked(make_ticket(State.VERIFIED, pipe_diameter=300)) == [skilled, unskilled]
 
 
-def test_given_a_crew_whose_largest_pipe_is_smaller_than_the_ticket_then_a_crew_that_fits_ranks_first(
+def test_given_a_crew_whose_largest_pipe_is_too_small_then_a_crew_that_fits_ranks_first(
     centre, make_ticket
 ):
     too_small = _skilled_crew(centre, max_pipe_diameter=200, **NEAR)
@@ -185,9 +188,7 @@ def _warnings(ticket: Ticket) -> list[str]:
         ]
 
 
-def test_given_an_address_outside_every_district_then_the_dispatcher_is_warned(
-    centre, make_ticket
-):
+def test_given_an_address_outside_every_district_then_the_dispatcher_is_warned(centre, make_ticket):
     _skilled_crew(centre)
 
     assert _warnings(make_ticket(community=None)) == ["Address outside every district"]

@@ -144,7 +144,7 @@ def test_given_tickets_when_a_dispatcher_opens_the_board_then_seven_lanes_show_t
     assert page.startswith('data-lane="dispatched"', lane_of_card)
     assert dispatched.get_grade_display() in card
     assert centre.burst.name in card
-    assert dispatched.address_line in card
+    assert dispatched.address_line() in card
     assert centre.crew.name in card
     _milestone, due = ticket_next_deadline(dispatched)
     assert f'data-start="{_c(dispatched.sla_started_at)}"' in card
@@ -252,9 +252,10 @@ def test_given_ten_times_the_tickets_when_the_board_is_read_then_it_takes_the_sa
     client.get(url)  # remembers the permissions, as every later request finds them
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
+    expected = len(few)  # read now: the next request clears the connection's query log
     _tickets_in_three_lanes(make_ticket, 27)
 
-    with django_assert_num_queries(len(few)):
+    with django_assert_num_queries(expected):
         page = client.get(url).content.decode()
 
     assert page.count('class="ticket-card') == 30
@@ -448,7 +449,7 @@ def test_given_a_plan_when_it_is_saved_then_the_row_comes_back_with_it(
 
     assert response.status_code == 200
     row = response.content.decode()
-    assert row.startswith(f'<tr id="unclosed-{ticket.number}">')
+    assert row.strip().startswith(f'<tr id="unclosed-{ticket.number}">')
     assert "明早补料后复修" in row
     note = UnclosedPlan.objects.get(ticket=ticket)
     assert (note.day, note.reason, note.plan) == (T0.date(), "等待材料", "明早补料后复修")
@@ -484,9 +485,10 @@ def test_given_ten_times_the_tickets_when_the_unclosed_list_opens_then_it_takes_
     open_tickets_with_plans(3)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/dispatch/unclosed/").status_code == 200
+    expected = len(few)  # read now: the next request clears the connection's query log
     open_tickets_with_plans(27)
 
-    with django_assert_num_queries(len(few)):
+    with django_assert_num_queries(expected):
         page = client.get("/dispatch/unclosed/").content.decode()
 
     assert page.count('<tr id="unclosed-') == 30
@@ -527,10 +529,11 @@ def test_given_ten_times_the_tickets_when_a_crew_opens_its_list_then_it_takes_th
     client.get("/crew/")
     with CaptureQueriesContext(connection) as few:
         client.get("/crew/")
+    expected = len(few)  # read now: the next request clears the connection's query log
     for _index in range(27):
         make_ticket(State.DISPATCHED)
 
-    with django_assert_num_queries(len(few)):
+    with django_assert_num_queries(expected):
         page = client.get("/crew/").content.decode()
 
     assert page.count('class="crew-item"') == 30
@@ -547,7 +550,7 @@ def test_given_a_dispatched_ticket_when_the_crew_opens_it_then_it_can_call_find_
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert ticket.address_line in page
+    assert ticket.address_line() in page
     assert 'href="tel:+8613812345678"' in page
     community = centre.community
     assert (
@@ -601,6 +604,7 @@ def test_given_an_accept_the_phone_sent_twice_when_both_arrive_then_it_acts_once
     data = {"receipt": str(uuid.uuid4())}
 
     first = client.post(f"/crew/{ticket.number}/accept/", data)
+    client.get(first.url)  # the phone shows the page, and the first message with it
     second = client.post(f"/crew/{ticket.number}/accept/", data)
 
     assert first.status_code == second.status_code == 302
@@ -619,6 +623,7 @@ def test_given_photos_the_phone_sent_twice_when_both_arrive_then_one_photo_is_ke
     receipt = str(uuid.uuid4())
 
     first = client.post(f"/crew/{ticket.number}/photos/", {"receipt": receipt, "photos": _png()})
+    client.get(first.url)  # the phone shows the page, and the first message with it
     second = client.post(f"/crew/{ticket.number}/photos/", {"receipt": receipt, "photos": _png()})
 
     assert first.status_code == second.status_code == 302

@@ -163,6 +163,7 @@ def test_a_ticket_goes_from_the_board_to_the_crew_and_the_board_follows_it_live(
     expect(phone.locator(".photo-grid img")).to_have_count(1)
     expect_card_in_lane(board, State.RESOLVED, number)
     expect_not_reloaded(board)
+    shoot(board, "board-resolved")
 
     # The dispatcher closes the ticket from its page; the card leaves the board.
     detail = dispatcher.new_page()
@@ -249,6 +250,7 @@ def test_a_crew_that_declines_on_the_phone_sends_the_card_back_to_the_board_flag
     expect(card.locator(".card-flag")).to_have_text("Declined by the crew")
     expect(card.locator("[data-send]")).to_be_visible()
     expect_not_reloaded(board)
+    shoot(board, "board-declined")
 
     ticket = Ticket.objects.get(pk=ticket.pk)
     assert (ticket.state, ticket.returned, ticket.crew) == (

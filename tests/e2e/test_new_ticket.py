@@ -91,6 +91,8 @@ def test_an_agent_logs_a_ticket_with_the_keyboard_only(transactional_db, centre,
     page.keyboard.press("Tab")
     page.keyboard.type("501")
     page.keyboard.press("Tab")
+    expect(page.locator("#id_pipe_diameter")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(page.locator("#id_description")).to_be_focused()
     page.keyboard.type("厨房水管接头漏水")
     page.keyboard.press("Tab")

@@ -19,8 +19,6 @@ NEW_TICKET = "nav a[href='/tickets/new/']"
         ("shift_leader", True),
         ("dispatcher", True),
         ("supervisor", True),
-        ("crew_member", False),
-        ("crew_leader", False),
     ],
 )
 def test_each_role_lands_on_its_home_with_its_menu(
@@ -41,6 +39,18 @@ def test_each_role_lands_on_its_home_with_its_menu(
     else:
         expect(page.locator(NEW_TICKET)).to_have_count(0)
         expect(page.locator("a[href='/tickets/new/']")).to_have_count(0)
+
+
+@pytest.mark.parametrize("role", ["crew_member", "crew_leader"])
+def test_crews_land_on_their_phone_view_of_the_crew_work(
+    transactional_db, centre, page, live_server, role
+):
+    sign_in(page, centre.by_role()[role].username)
+
+    assert page.url == f"{live_server.url}/crew/"
+    expect(page.locator("h1")).to_have_text(centre.crew.name)
+    expect(page.locator("nav a[href='/crew/'][aria-current=page]")).to_be_visible()
+    expect(page.locator("a[href='/tickets/new/']")).to_have_count(0)
 
 
 def test_admin_lands_on_the_admin_site(transactional_db, centre, page, live_server):

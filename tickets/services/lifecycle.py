@@ -156,7 +156,8 @@ def ticket_dispatch(*, actor, ticket: Ticket, crew, note: str = "") -> Ticket:
         ticket=ticket,
         name="dispatch",
         action=Action.DISPATCHED,
-        fields=["crew", "dispatched_at"],
+        # The transition clears ``returned`` (declined, not accepted): save that too.
+        fields=["crew", "dispatched_at", "returned"],
         reason=note,
         data={"crew": crew.pk, "crew_name": str(crew)},
         crew=crew,
