@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from dispatch.geo import distance_km
 from dispatch.models import Assignment, Crew, CrewMembership, Department, UnclosedPlan
 from tickets.choices import FINAL_STATES, OPEN_STATES, WITH_CREW_STATES, Grade, State
-from tickets.models import Ticket
+from tickets.models import LANE_ORDER, Ticket
 from tickets.selectors import any_overdue_filter, ticket_list_for_user, ticket_next_deadline
 
 # The board's lanes, in the order work moves through them.
@@ -23,17 +23,10 @@ LANES = [
     State.MITIGATED,
     State.RESOLVED,
 ]
-# Each lane is ordered by the deadline that ticket in it is working towards, read along the
-# milestone's partial index.
-_LANE_ORDER = {
-    State.NEW: "dispatch_due",
-    State.VERIFIED: "dispatch_due",
-    State.DISPATCHED: "accept_due",
-    State.ACCEPTED: "arrive_due",
-    State.ON_SITE: "resolve_due",
-    State.MITIGATED: "resolve_due",
-    State.RESOLVED: "close_due",
-}
+# Each lane is ordered by the deadline its tickets work towards, read along the lane's own
+# partial index (tickets.models.LANE_ORDER), so the first cards cost the same however many
+# tickets wait.
+_LANE_ORDER = LANE_ORDER
 LANE_SIZE = 30
 # A lane counts its tickets up to here and then says "999+": counting 50,000 rows to print
 # a number nobody reads would cost more than the whole board.
@@ -161,6 +154,8 @@ class Lane:
     state: State
     cards: list[Ticket]
     count: int
+    # What the page shows of each card (dispatch.cards), filled in by the view.
+    shown: list = field(default_factory=list)
 
     @property
     def more(self) -> bool:
@@ -200,7 +195,7 @@ def board_lanes(*, user, filters: BoardFilters, now: datetime, size: int = LANE_
     for state in LANES:
         in_lane = tickets.filter(state=state)
         cards = list(in_lane.order_by(_LANE_ORDER[state], "id")[:size])
-        count = len(cards) if len(cards) < size else in_lane[:LANE_COUNT_CAP].count()
+        count = len(cards) if len(cards) < size else in_lane.order_by()[:LANE_COUNT_CAP].count()
         lanes.append(Lane(state=state, cards=cards, count=count))
     return lanes
 
@@ -228,7 +223,11 @@ def crew_of_user(*, user) -> Crew | None:
     return membership.crew if membership else None
 
 
-def crew_ticket_list(*, crew: Crew, limit: int = 100) -> list[Ticket]:
+# A crew works a handful of tickets at once; a phone shows this many, the most urgent.
+CREW_LIST_SIZE = 50
+
+
+def crew_ticket_list(*, crew: Crew, limit: int = CREW_LIST_SIZE) -> list[Ticket]:
     """Return the crew's tickets still to work or just finished: urgent first, then newest."""
     return list(
         Ticket.objects.filter(crew=crew, state__in=[*WITH_CREW_STATES, State.RESOLVED])

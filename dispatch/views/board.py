@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from dispatch import services
 from dispatch.board import board_version
+from dispatch.cards import card_for
 from dispatch.forms import BoardFilterForm, SendToCrewForm, SendToDepartmentForm
 from dispatch.selectors import (
     BoardFilters,
@@ -36,11 +37,12 @@ def _filters(request: HttpRequest) -> tuple[BoardFilterForm, BoardFilters]:
 
 
 def _lanes_context(request: HttpRequest, filters: BoardFilters) -> dict:
-    return {
-        "lanes": board_lanes(user=request.user, filters=filters, now=timezone.now()),
-        "skills_on_duty": on_duty_skill_ids(),
-        "query": request.GET.urlencode(),
-    }
+    now = timezone.now()
+    lanes = board_lanes(user=request.user, filters=filters, now=now)
+    skills = on_duty_skill_ids()
+    for lane in lanes:
+        lane.shown = [card_for(t, now=now, skills_on_duty=skills) for t in lane.cards]
+    return {"lanes": lanes, "query": request.GET.urlencode()}
 
 
 def _etag(request: HttpRequest, version: str, filters: BoardFilters) -> str:

@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dispatch import forms, services
-from dispatch.selectors import crew_of_user, crew_ticket_list
+from dispatch.cards import countdown_for
+from dispatch.selectors import CREW_LIST_SIZE, crew_of_user, crew_ticket_list
 from tickets import services as ticket_services
 from tickets.actions import ticket_actions_for_user
 from tickets.choices import ExtensionState, State
@@ -28,7 +29,6 @@ from tickets.receipts import receipt_take
 from tickets.selectors import (
     ticket_get_for_user,
     ticket_milestone_rows,
-    ticket_next_deadline,
     ticket_with_history,
 )
 
@@ -67,17 +67,17 @@ def _crew_or_404(request: HttpRequest):
 @_crew_member
 def crew_home(request: HttpRequest) -> HttpResponse:
     crew = crew_of_user(user=request.user)
-    tickets = crew_ticket_list(crew=crew) if crew else []
+    tickets = crew_ticket_list(crew=crew, limit=CREW_LIST_SIZE) if crew else []
+    now = timezone.now()
     for ticket in tickets:
-        ticket.next_deadline = ticket_next_deadline(ticket)
+        ticket.countdown = countdown_for(ticket, now=now)
     return render(
         request,
         "dispatch/crew_home.html",
         {
             "crew": crew,
             "tickets": tickets,
-            "is_leader": crew is not None and crew.is_led_by(request.user),
-            "now": timezone.now(),
+            "limit": CREW_LIST_SIZE,
         },
     )
 

@@ -149,7 +149,7 @@ def test_given_tickets_when_a_dispatcher_opens_the_board_then_seven_lanes_show_t
     _milestone, due = ticket_next_deadline(dispatched)
     assert f'data-start="{_c(dispatched.sla_started_at)}"' in card
     assert f'data-due="{_c(due)}"' in card
-    assert f'data-send-url="/dispatch/tickets/{new.number}/send/"' in _card(page, new.number)
+    assert f'hx-get="/dispatch/tickets/{new.number}/send/"' in _card(page, new.number)
 
 
 @pytest.mark.django_db
