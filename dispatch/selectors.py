@@ -167,7 +167,8 @@ class Lane:
 
 
 def _board_tickets(*, user, filters: BoardFilters, now: datetime) -> QuerySet[Ticket]:
-    tickets = ticket_list_for_user(user=user).select_related(*_CARD_RELATED)
+    # Only what a card shows: a join to the department alone triples the planning time.
+    tickets = ticket_list_for_user(user=user).select_related(None).select_related(*_CARD_RELATED)
     if filters.grade:
         tickets = tickets.filter(grade=filters.grade)
     if filters.district:

@@ -292,45 +292,57 @@ class Step:
     sql_ms: float
 
 
-def board_steps(dataset, requests: int = 20) -> list[Step]:
-    """Time the steps of the board's lanes apart, in this process (medians): reading them
-    (``board_lanes``: SQL, then building the tickets) and rendering ``_lanes.html``."""
+def _median_of(step, times: int = 20) -> Step:
+    """Median wall, CPU and SQL milliseconds of ``step()``, after one call unmeasured."""
     from django.db import connection
-    from django.template.loader import render_to_string
-    from django.test import RequestFactory
-    from django.utils import timezone
 
-    from dispatch.selectors import BoardFilters, board_lanes, on_duty_skill_ids
+    step()
+    wall, cpu, sql = [], [], []
+    for _ in range(times):
+        meter = SqlMeter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
+        with connection.execute_wrapper(meter):
+            step()
+        cpu.append((time.thread_time() - began_cpu) * 1000)
+        wall.append((time.perf_counter() - began) * 1000)
+        sql.append(meter.seconds * 1000)
+    return Step("", statistics.median(wall), statistics.median(cpu), statistics.median(sql))
+
+
+def _lanes_request(dataset):
+    from django.test import RequestFactory
+
     from staffing.models import User
 
-    user = User.objects.get(pk=dataset.dispatcher_id)
-    request = RequestFactory().get("/dispatch/lanes/", HTTP_HOST="127.0.0.1")
-    request.user = user
+    request = RequestFactory(HTTP_HOST="127.0.0.1").get("/dispatch/lanes/")
+    request.user = User.objects.get(pk=dataset.dispatcher_id)
+    return request
 
-    def read():
-        return board_lanes(user=user, filters=BoardFilters(), now=timezone.now())
 
-    context = {"lanes": read(), "skills_on_duty": on_duty_skill_ids(), "query": ""}
+def board_steps(dataset) -> list[Step]:
+    """Time the steps of the board's lanes apart, in this process: ``board_lanes`` alone,
+    what the view reads and works out (``board_lanes``, the skills on duty, each card's
+    values) and rendering ``_lanes.html``."""
+    from dataclasses import replace
 
-    def render():
-        return render_to_string("dispatch/_lanes.html", context, request=request)
+    from django.template.loader import render_to_string
+    from django.utils import timezone
 
-    steps = []
-    for label, step in [("`board_lanes` (7 lanes)", read), ("render `_lanes.html`", render)]:
-        step()
-        wall, cpu, sql = [], [], []
-        for _ in range(requests):
-            meter = SqlMeter()
-            began, began_cpu = time.perf_counter(), time.thread_time()
-            with connection.execute_wrapper(meter):
-                step()
-            cpu.append((time.thread_time() - began_cpu) * 1000)
-            wall.append((time.perf_counter() - began) * 1000)
-            sql.append(meter.seconds * 1000)
-        steps.append(
-            Step(label, statistics.median(wall), statistics.median(cpu), statistics.median(sql))
-        )
-    return steps
+    from dispatch.selectors import BoardFilters, board_lanes
+    from dispatch.views.board import _lanes_context
+
+    request = _lanes_request(dataset)
+    context = _lanes_context(request, BoardFilters())
+    lanes = _median_of(
+        lambda: board_lanes(user=request.user, filters=BoardFilters(), now=timezone.now())
+    )
+    read = _median_of(lambda: _lanes_context(request, BoardFilters()))
+    render = _median_of(lambda: render_to_string("dispatch/_lanes.html", context, request))
+    return [
+        replace(lanes, label="`board_lanes`: the 14 queries, the tickets built"),
+        replace(read, label="the view's `_lanes_context`: that, skills on duty, cards' values"),
+        replace(render, label="render `_lanes.html`"),
+    ]
 
 
 def profile(clients: dict, page: Page, requests: int = 60, top: int = 18) -> str:
@@ -386,13 +398,14 @@ class Plan:
 
     @property
     def ok(self) -> bool:
-        """No full read of the ticket table, and the board's kind of index."""
+        """No full read of the ticket table; the lanes read a lane's partial index, a
+        milestone's or the (state, grade) index, the crew list any index."""
         if "Seq Scan on tickets_ticket" in self.plan:
             return False
         if self.kind == "list":
             return bool(self.index)
         return self.index == "ticket_state_grade_idx" or bool(
-            re.fullmatch(r"ticket_\w+_overdue_idx", self.index)
+            re.fullmatch(r"ticket_lane_\w+_idx|ticket_\w+_overdue_idx", self.index)
         )
 
 
@@ -464,13 +477,14 @@ def lane_plans(dataset) -> list[Plan]:
     return plans
 
 
-# The columns a card shows (``dispatch/_card.html`` and its countdown): what the cards'
-# query would read if it asked only for them.
-CARD_FIELDS = [
+# The columns a card and a row of the crew list show (``dispatch.cards``, the templates):
+# what their queries would read if they asked only for them.
+_SHOWN_FIELDS = [
     "number",
     "grade",
     "state",
     "returned",
+    "received_at",
     "updated_at",
     "sla_started_at",
     *(f"{milestone}_due" for milestone in ("dispatch", "accept", "arrive", "mitigate")),
@@ -483,49 +497,8 @@ CARD_FIELDS = [
     "fault_type__name",
     "fault_type__skill_id",
     "community__name",
-    "crew__name",
-    "district__name",
 ]
-CREW_LIST_FIELDS = [
-    "number",
-    "grade",
-    "state",
-    "received_at",
-    "sla_started_at",
-    *(f"{milestone}_due" for milestone in ("dispatch", "accept", "arrive", "mitigate")),
-    "resolve_due",
-    "close_due",
-    "address",
-    "building",
-    "unit",
-    "room",
-    "fault_type__name",
-    "community__name",
-]
-
-
-@dataclass
-class Experiment:
-    plans: list[Plan]  # the lanes' card queries with an index per lane
-    timed: list[InProcess]  # the board and the poll with them
-    rows: list[tuple[str, str, str]]  # what, as it is, changed (ms)
-
-
-def _median_of(step, times: int = 15) -> tuple[float, float, float]:
-    """Median wall, CPU and SQL milliseconds of ``step()``."""
-    from django.db import connection
-
-    step()
-    wall, cpu, sql = [], [], []
-    for _ in range(times):
-        meter = SqlMeter()
-        began, began_cpu = time.perf_counter(), time.thread_time()
-        with connection.execute_wrapper(meter):
-            step()
-        cpu.append((time.thread_time() - began_cpu) * 1000)
-        wall.append((time.perf_counter() - began) * 1000)
-        sql.append(meter.seconds * 1000)
-    return statistics.median(wall), statistics.median(cpu), statistics.median(sql)
+CARD_FIELDS = [*_SHOWN_FIELDS, "crew__name", "district__name"]
 
 
 def _planning_ms(step) -> float:
@@ -544,33 +517,17 @@ def _planning_ms(step) -> float:
     return total
 
 
-def _template_variant(name: str, changes: dict[str, str]):
-    """Compile the template ``name`` with each key of ``changes`` replaced by its value."""
-    from django.template import engines
-    from django.template.loader import get_template
-
-    source = get_template(name).template.source
-    for old, new in changes.items():
-        if old not in source:
-            raise RuntimeError(f"{name} no longer holds {old!r}: update the experiment")
-        source = source.replace(old, new)
-    return engines["django"].from_string(source)
-
-
-def experiments(dataset, clients: dict, requests: int) -> Experiment:
-    """What would make the board and the crew list fast, tried in a transaction rolled back
-    afterwards: one partial index per lane on the lane's order, ``(deadline, id) WHERE
-    state = <lane>``, then, with those, cards that read only the columns they show, and the
-    templates without their costliest tags."""
-    from django.contrib.messages.storage.fallback import FallbackStorage
-    from django.db import connection, transaction
+def experiments(dataset) -> list[tuple[str, Step, Step]]:
+    """What would make the board and the crew list cheaper, in this process: their queries
+    reading only the columns the page shows (``.only(…)``). Return (what, as it is,
+    changed), the planning time in each step's label."""
     from django.db.models import Case, Value, When
-    from django.test import RequestFactory
     from django.utils import timezone
 
     from dispatch.selectors import (
         _CARD_RELATED,
         _LANE_ORDER,
+        CREW_LIST_SIZE,
         LANE_COUNT_CAP,
         LANE_SIZE,
         LANES,
@@ -579,15 +536,12 @@ def experiments(dataset, clients: dict, requests: int) -> Experiment:
         board_lanes,
         crew_of_user,
         crew_ticket_list,
-        on_duty_skill_ids,
     )
     from staffing.models import User
     from tickets.choices import WITH_CREW_STATES, Grade, State
     from tickets.models import Ticket
-    from tickets.selectors import ticket_next_deadline
 
     dispatcher = User.objects.get(pk=dataset.dispatcher_id)
-    leader = User.objects.get(pk=dataset.light_leader_id)
     now = timezone.now()
 
     def lanes_as_is():
@@ -603,93 +557,30 @@ def experiments(dataset, clients: dict, requests: int) -> Experiment:
             lanes.append(Lane(state=state, cards=cards, count=count))
         return lanes
 
-    crew = crew_of_user(user=leader)
+    crew = crew_of_user(user=User.objects.get(pk=dataset.light_leader_id))
 
     def crew_as_is():
         return crew_ticket_list(crew=crew)
 
-    def crew_narrow():
+    def crew_narrow():  # crew_ticket_list's query, asking for the shown columns only
         return list(
             Ticket.objects.filter(crew=crew, state__in=[*WITH_CREW_STATES, State.RESOLVED])
             .select_related("fault_type", "community")
-            .only(*CREW_LIST_FIELDS)
+            .only(*_SHOWN_FIELDS)
             .annotate(urgency=Case(When(grade=Grade.EMERGENCY, then=Value(0)), default=Value(1)))
-            .order_by("urgency", "-received_at")[:100]
+            .order_by("urgency", "-received_at")[:CREW_LIST_SIZE]
         )
 
-    factory = RequestFactory(HTTP_HOST="127.0.0.1")
-    lanes_request = factory.get("/dispatch/lanes/")
-    lanes_request.user = dispatcher
-    crew_request = factory.get("/crew/")
-    crew_request.user, crew_request.session = leader, {}
-    crew_request._messages = FallbackStorage(crew_request)
-    cards = {"lanes": lanes_as_is(), "skills_on_duty": on_duty_skill_ids(), "query": ""}
-    listed = crew_as_is()
-    for ticket in listed:
-        ticket.next_deadline = ticket_next_deadline(ticket)
-    crew_page = {"crew": crew, "tickets": listed, "is_leader": True, "now": now}
-    include = '{% include "dispatch/_card.html" %}'
-    lanes_template = _template_variant("dispatch/_lanes.html", {include: include})
-    lanes_light = _template_variant("dispatch/_lanes.html", {include: "{% include card %}"})
-    card_light = _template_variant("dispatch/_card.html", {"{% card_countdown ticket %}": ""})
-    crew_template = _template_variant("dispatch/crew_home.html", {"{% for": "{% for"})
-    crew_light = _template_variant(
-        "dispatch/crew_home.html",
-        {
-            "{% next_deadline ticket %}": "",
-            "{{ ticket.get_grade_display }}": "{{ ticket.grade }}",
-            "{{ ticket.get_state_display }}": "{{ ticket.state }}",
-        },
-    )
-
-    def render(template, context, request):
-        return lambda: template.render(context, request)
-
-    light_cards = cards | {"card": card_light}
-
-    pages = [page for page in PAGES if page.name in ("board", "changed")]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            for state in LANES:
-                cursor.execute(
-                    f"CREATE INDEX bench_lane_{state.value}_idx ON tickets_ticket "
-                    f"({_LANE_ORDER[state]}, id) WHERE state = %s",
-                    [state.value],
-                )
-        plans = [plan for plan in lane_plans(dataset) if plan.kind == "cards"]
-        timed = time_in_process(clients, requests, pages)
-        as_is, narrow = _median_of(lanes_as_is), _median_of(lanes_narrow)
-        crew_is, crew_cut = _median_of(crew_as_is), _median_of(crew_narrow)
-        rows = [
-            (
-                "`board_lanes`, wall / SQL / CPU ms (SQL with the lane indexes)",
-                " / ".join(f"{v:.1f}" for v in (as_is[0], as_is[2], as_is[1])),
-                " / ".join(f"{v:.1f}" for v in (narrow[0], narrow[2], narrow[1])),
-            ),
-            (
-                "`board_lanes`, planning time of its 14 queries, ms",
-                f"{_planning_ms(lanes_as_is):.1f}",
-                f"{_planning_ms(lanes_narrow):.1f}",
-            ),
-            (
-                "render `_lanes.html` (210 cards), CPU ms; changed: no `{% card_countdown %}`",
-                f"{_median_of(render(lanes_template, cards, lanes_request))[1]:.1f}",
-                f"{_median_of(render(lanes_light, light_cards, lanes_request))[1]:.1f}",
-            ),
-            (
-                "`crew_ticket_list`, wall / CPU ms",
-                f"{crew_is[0]:.1f} / {crew_is[1]:.1f}",
-                f"{crew_cut[0]:.1f} / {crew_cut[1]:.1f}",
-            ),
-            (
-                "render `crew_home.html`, CPU ms; changed: no `{% next_deadline %}`, "
-                "no `get_…_display`",
-                f"{_median_of(render(crew_template, crew_page, crew_request))[1]:.1f}",
-                f"{_median_of(render(crew_light, crew_page, crew_request))[1]:.1f}",
-            ),
-        ]
-        transaction.set_rollback(True)
-    return Experiment(plans=plans, timed=timed, rows=rows)
+    rows = []
+    for what, as_is, narrow in [
+        ("the board's cards (`board_lanes`)", lanes_as_is, lanes_narrow),
+        ("the crew list (`crew_ticket_list`)", crew_as_is, crew_narrow),
+    ]:
+        before, after = _median_of(as_is), _median_of(narrow)
+        before.label = f"{_planning_ms(as_is):.1f}"
+        after.label = f"{_planning_ms(narrow):.1f}"
+        rows.append((what, before, after))
+    return rows
 
 
 # -- small database ------------------------------------------------------------------------
@@ -947,7 +838,7 @@ def render(
     steps: list[Step],
     counts: dict[str, list[str]],
     plans: list[Plan],
-    experiment: Experiment | None,
+    experiment: list[tuple[str, Step, Step]] | None,
     profiles: dict[str, str],
     result: Verdict,
 ) -> str:
@@ -1007,7 +898,7 @@ def render(
     lines += [
         f"- SQL queries per request, {dataset.tickets:,} / {small['tickets']:,} tickets: "
         f"{equal}: **{_mark(all(result.counts_equal.values()))}**",
-        "- every lane's cards and count read a milestone index or the (state, grade) index, "
+        "- every lane's cards and count read a lane's, a milestone's or the (state, grade) index, "
         f"the crew list an index, and nothing reads the whole ticket table: "
         f"**{_mark(result.plans_ok)}**",
         f"- failed requests: {result.http_errors}",
@@ -1138,44 +1029,23 @@ def render(
         "</details>",
     ]
     if experiment is not None:
-        tried, timed = experiment.plans, experiment.timed
-        before = {m.page: m for m in in_process}
         lines += [
             "",
-            "## What would help",
+            "## Reading only the columns shown",
             "",
-            "Built in a transaction that is rolled back: for each lane, "
-            "`CREATE INDEX … ON tickets_ticket (<the lane's deadline>, id) WHERE state = "
-            "'<lane>'`, the order `board_lanes` asks for. In process, as above:",
+            "The cards' and the crew list's queries as they are, and asking only for the "
+            "columns the page shows (`.only(…)`: fewer values to convert, fewer fields to "
+            "set), in process, medians of 20; planning is what PostgreSQL reports for the "
+            "queries, summed.",
             "",
-            "| page | p50 ms before | p50 ms with | SQL ms before | SQL ms with |",
-            "| --- | --: | --: | --: | --: |",
-        ]
-        for measured in timed:
-            old = before[measured.page]
-            lines.append(
-                f"| {measured.page} | {percentile(old.wall_ms, 50):.1f} "
-                f"| {percentile(measured.wall_ms, 50):.1f} | {statistics.median(old.sql_ms):.1f} "
-                f"| {statistics.median(measured.sql_ms):.1f} |"
-            )
-        lines += [
-            "",
-            "| lane | scan of tickets_ticket | read | exec ms | plan ms | buffers |",
-            "| --- | --- | --: | --: | --: | --- |",
+            "| query | wall ms | SQL ms | CPU ms | planning ms | narrow: wall | SQL | CPU "
+            "| planning ms |",
+            "| --- | --: | --: | --: | --: | --: | --: | --: | --: |",
             *(
-                f"| {p.label} | {p.access} | {p.rows_read:,} | {p.execution_ms:.2f} "
-                f"| {p.planning_ms:.2f} | {p.buffers} |"
-                for p in tried
+                f"| {what} | {a.wall_ms:.1f} | {a.sql_ms:.1f} | {a.cpu_ms:.1f} | {a.label} "
+                f"| {b.wall_ms:.1f} | {b.sql_ms:.1f} | {b.cpu_ms:.1f} | {b.label} |"
+                for what, a, b in experiment
             ),
-            "",
-            "With those indexes, the Python side, in process (medians of 15): the cards read "
-            "only the columns they show (`.only(…)`, no department join), the crew list too; "
-            "the templates without their costliest tags (drawing those parts some cheaper way "
-            "would cost less, not nothing).",
-            "",
-            "| what | as it is | changed |",
-            "| --- | --: | --: |",
-            *(f"| {what} | {before} | {after} |" for what, before, after in experiment.rows),
         ]
     for label, text in profiles.items():
         lines += ["", f"## cProfile: {label}", "", "```", text, "```"]
@@ -1263,16 +1133,14 @@ def main(argv: list[str] | None = None) -> int:
             profiles[page.label] = profile(clients, page)
     experiment = None
     if {"board", "crew"} & set(result.missed) or args.profile:
-        _say("what would help, tried in a transaction rolled back")
-        experiment = experiments(dataset, clients, IN_PROCESS_REQUESTS // 2)
-        for measured in experiment.timed:
+        _say("the queries reading only the columns shown")
+        experiment = experiments(dataset)
+        for what, before, after in experiment:
             _say(
-                f"  {measured.page:<10} with an index per lane: p50 "
-                f"{percentile(measured.wall_ms, 50):.1f} ms, "
-                f"SQL {statistics.median(measured.sql_ms):.1f} ms"
+                f"  {what}: {before.wall_ms:.1f} → {after.wall_ms:.1f} ms, SQL "
+                f"{before.sql_ms:.1f} → {after.sql_ms:.1f}, planning {before.label} → "
+                f"{after.label}"
             )
-        for what, before, after in experiment.rows:
-            _say(f"  {what}: {before} → {after}")
 
     with connection.cursor() as cursor:
         cursor.execute(
