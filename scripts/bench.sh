@@ -5,7 +5,10 @@
 # (--tickets 1000000 --seconds 20 --clients 8 --fresh ...). Exits 1 when a target is missed.
 # `--suite intake` benchmarks the caller panel and the FAQ search instead (1M calls, 500k
 # tickets, 5,000 FAQ entries; results in tests/bench/results/intake.md; see
-# `scripts/bench.sh --suite intake --help`); `--suite all` runs both.
+# `scripts/bench.sh --suite intake --help`). `--suite board` benchmarks the dispatcher's
+# board, its poll and the crew list (1M tickets, 100k open; results in
+# tests/bench/results/board.md; see `scripts/bench.sh --suite board --help`); `--suite all`
+# runs all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

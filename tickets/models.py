@@ -265,7 +265,7 @@ class Ticket(ConcurrentTransitionMixin, ServiceAddress):
     )
     # Why the ticket came back to the dispatcher from a crew; cleared by the next dispatch.
     returned = models.CharField(
-        _("returned by the crew"), max_length=20, choices=Returned.choices, blank=True
+        _("returned by the crew"), max_length=20, choices=Returned.choices, blank=True, default=""
     )
     department = models.ForeignKey(
         "dispatch.Department",

@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     add(
         "--quiet-wait",
         type=float,
-        default=10,
+        default=20,
         help="before each round, wait up to this many seconds for other work on the machine\n"
         "to use under a quarter of a core (%(default)s)",
     )

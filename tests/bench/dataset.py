@@ -164,7 +164,7 @@ def _reference_data() -> None:
 # Columns are listed once; the SELECT below yields them in this order.
 _TICKET_COLUMNS = """
     id, number, channel, category, grade, description, caller_name, caller_phone, address,
-    building, unit, room, external_ref, state, received_at, sla_started_at,
+    building, unit, room, external_ref, returned, state, received_at, sla_started_at,
     dispatch_due, accept_due, arrive_due, mitigate_due, resolve_due, close_due, followup_due,
     verified_at, dispatched_at, accepted_at, arrived_at, mitigated_at, resolved_at, closed_at,
     cancelled_at, repair_measures, repair_parts, repair_cost, resolution, delay_responsible,
@@ -290,7 +290,7 @@ SELECT
     '+86138' || lpad(phone::text, 8, '0'),
     '锦华路' || (1 + id %% 300) || '号',
     (1 + id %% 20)::text, (1 + id %% 4)::text, (101 + id %% 1800)::text,
-    '',
+    '', '',
     state,
     received_at,
     received_at,

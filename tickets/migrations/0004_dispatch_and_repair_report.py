@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ticket',
             name='returned',
-            field=models.CharField(blank=True, choices=[('declined', 'Declined by the crew'), ('not_accepted', 'Not accepted in time')], max_length=20, verbose_name='returned by the crew'),
+            field=models.CharField(blank=True, default='', choices=[('declined', 'Declined by the crew'), ('not_accepted', 'Not accepted in time')], max_length=20, verbose_name='returned by the crew'),
         ),
         migrations.AlterField(
             model_name='ticketevent',
