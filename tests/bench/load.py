@@ -359,10 +359,10 @@ _INSERT_COLUMNS = [
 ]
 # The columns Django fills from the model's defaults on a create.
 _INSERT_SQL = (
-    f"INSERT INTO tickets_ticket ({', '.join(_INSERT_COLUMNS)}, state, external_ref, "
+    f"INSERT INTO tickets_ticket ({', '.join(_INSERT_COLUMNS)}, state, external_ref, returned, "
     "repair_measures, repair_parts, resolution, delay_responsible, is_special, created_at, "
     f"updated_at) VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}, 'new', '', '', '', '', "
-    "'', false, now(), now()) RETURNING id"
+    "'', '', false, now(), now()) RETURNING id"
 )
 
 
