@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dispatch.selectors import ticket_dispatch_warnings
 from tickets.choices import State
 from tickets.models import Ticket
-from tickets.selectors import ticket_next_deadline
+from tickets.selectors import deadline_level, ticket_next_deadline
 from tickets.templatetags.ticket_tags import duration
 
 _SENDABLE = {State.NEW, State.VERIFIED}
@@ -33,14 +33,9 @@ def countdown_for(ticket: Ticket, *, now: datetime) -> Countdown | None:
     if upcoming is None:
         return None
     milestone, due = upcoming
-    total = (due - ticket.sla_started_at).total_seconds()
-    left = (due - now).total_seconds()
-    minutes = int(abs(left) // 60)
-    if left < 0:
-        level, text = "overdue", _("%(left)s overdue") % {"left": duration(minutes)}
-    else:
-        level = "short" if total > 0 and left / total < 0.5 else "ample"
-        text = _("%(left)s left") % {"left": duration(minutes)}
+    level = deadline_level(start=ticket.sla_started_at, due=due, now=now)
+    left = {"left": duration(int(abs((due - now).total_seconds()) // 60))}
+    text = _("%(left)s overdue") % left if level == "overdue" else _("%(left)s left") % left
     return Countdown(
         label=str(milestone.label), start=ticket.sla_started_at, due=due, level=level, text=text
     )

@@ -11,7 +11,7 @@ from dispatch.geo import distance_km
 from dispatch.models import Assignment, Crew, CrewMembership, Department, UnclosedPlan
 from tickets.choices import FINAL_STATES, OPEN_STATES, WITH_CREW_STATES, Grade, State
 from tickets.models import LANE_ORDER, Ticket
-from tickets.selectors import any_overdue_filter, ticket_list_for_user, ticket_next_deadline
+from tickets.selectors import any_overdue_filter, ticket_list_for_user
 
 # The board's lanes, in the order work moves through them.
 LANES = [
@@ -199,15 +199,6 @@ def board_lanes(*, user, filters: BoardFilters, now: datetime, size: int = LANE_
         count = len(cards) if len(cards) < size else in_lane.order_by()[:LANE_COUNT_CAP].count()
         lanes.append(Lane(state=state, cards=cards, count=count))
     return lanes
-
-
-def card_deadline(ticket: Ticket) -> tuple[str, datetime, datetime] | None:
-    """Return the card's countdown: the next milestone's label, its start and its deadline."""
-    upcoming = ticket_next_deadline(ticket)
-    if upcoming is None:
-        return None
-    milestone, due = upcoming
-    return str(milestone.label), ticket.sla_started_at, due
 
 
 # A crew's own work.

@@ -3,9 +3,7 @@
 import uuid
 from collections.abc import Callable
 
-from django.db import transaction
-from django.http import FileResponse, Http404
-from django.utils import timezone
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,8 +27,10 @@ from tickets.actions import ACTIONS
 from tickets.errors import ApplicationError, invalid
 from tickets.filters import TicketFilter
 from tickets.models import Ticket
-from tickets.receipts import receipt_take
+from tickets.photos import photo_response
+from tickets.receipts import acting_once
 from tickets.selectors import (
+    repair_photo_get_for_user,
     ticket_detail_for_user,
     ticket_get_for_user,
     ticket_list_for_user,
@@ -145,10 +145,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         # An action without input still refuses a body with fields it does not know.
         data = self._validated(input_class or io.StrictInput, request.data)
         key = self._idempotency_key(request)
-        with transaction.atomic():
-            if receipt_take(
-                user=request.user, key=key, ticket=ticket, action=name, at=timezone.now()
-            ):
+        with acting_once(user=request.user, key=key, ticket=ticket, action=name) as first:
+            if first:
                 service(actor=request.user, ticket=ticket, **data)
         return Response(self._detail(ticket))
 
@@ -289,10 +287,8 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise invalid({name: _("This field cannot be set.") for name in unknown})
         key = self._idempotency_key(request)
         added = []
-        with transaction.atomic():
-            if receipt_take(
-                user=request.user, key=key, ticket=ticket, action="photos", at=timezone.now()
-            ):
+        with acting_once(user=request.user, key=key, ticket=ticket, action="photos") as first:
+            if first:
                 added = services.repair_photos_add(
                     actor=request.user, ticket=ticket, photos=request.FILES.getlist("photos")
                 )
@@ -309,13 +305,4 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], url_path=r"photos/(?P<key>[0-9a-f-]{36})")
     def photo(self, request: Request, number: str, key: str) -> FileResponse:
-        ticket = ticket_get_for_user(user=request.user, number=number)
-        try:
-            photo = ticket.photos.filter(key=uuid.UUID(key)).first()
-        except ValueError:
-            photo = None
-        if photo is None:
-            raise Http404
-        response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return photo_response(repair_photo_get_for_user(user=request.user, number=number, key=key))

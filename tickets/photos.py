@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -61,3 +62,11 @@ def _display_name(upload: UploadedFile) -> str:
     # Only the last part of what the phone sent, and short: it is shown back, never stored.
     name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1]
     return name[:60] or _("The file")
+
+
+def photo_response(photo) -> FileResponse:
+    """Return the stored photo as the image itself, never kept by a shared cache."""
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Content-Disposition"] = f'inline; filename="{photo.key}.{photo.extension}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

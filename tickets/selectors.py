@@ -1,5 +1,6 @@
 """Reads that pages and the API share; each applies who may see what."""
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from tickets.choices import FINAL_STATES, Category, ExtensionState, Grade, Milestone
 from tickets.errors import ApplicationError
 from tickets.milestones import MILESTONES
-from tickets.models import ExtensionRequest, FaultType, Ticket
+from tickets.models import ExtensionRequest, FaultType, RepairPhoto, Ticket
 
 _LIST_RELATED = ("fault_type", "district", "community", "crew", "department")
 
@@ -38,6 +39,18 @@ def ticket_get_for_user(*, user, number: str) -> Ticket:
     if ticket is None:
         raise ApplicationError(_("No ticket with that number."), code="not_found")
     return ticket
+
+
+def repair_photo_get_for_user(*, user, number: str, key) -> RepairPhoto:
+    """Return the ticket's photo with ``key`` if ``user`` may see the ticket, else not found."""
+    ticket = ticket_get_for_user(user=user, number=number)
+    try:
+        photo = ticket.photos.filter(key=uuid.UUID(str(key))).first()
+    except ValueError:
+        photo = None
+    if photo is None:
+        raise ApplicationError(_("No such photo."), code="not_found")
+    return photo
 
 
 def ticket_is_visible_to(*, ticket: Ticket, user) -> bool:
@@ -96,6 +109,15 @@ def ticket_next_deadline(ticket: Ticket) -> tuple[Milestone, datetime] | None:
     # On a tie the earlier milestone comes first: repair before close.
     due, milestone = min(pending, key=lambda item: item[0])
     return milestone, due
+
+
+def deadline_level(*, start: datetime, due: datetime, now: datetime) -> str:
+    """Return how much of a deadline's time is left: ample (over half), short, or overdue."""
+    left = (due - now).total_seconds()
+    if left < 0:
+        return "overdue"
+    total = (due - start).total_seconds()
+    return "short" if total > 0 and left / total < 0.5 else "ample"
 
 
 def tickets_with_original_deadlines(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:

@@ -14,7 +14,9 @@ from tickets import forms, services
 from tickets.actions import ACTIONS, ticket_actions_for_user
 from tickets.errors import ApplicationError
 from tickets.filters import TicketFilter
+from tickets.photos import photo_response
 from tickets.selectors import (
+    repair_photo_get_for_user,
     ticket_detail_for_user,
     ticket_get_for_user,
     ticket_is_visible_to,
@@ -155,10 +157,4 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 @login_required
 def ticket_photo(request: HttpRequest, number: str, key) -> FileResponse:
     """Serve a repair photo to those who may see its ticket; to anyone else it does not exist."""
-    ticket = ticket_get_for_user(user=request.user, number=number)
-    photo = ticket.photos.filter(key=key).first()
-    if photo is None:
-        raise Http404
-    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
-    response["Content-Disposition"] = f'inline; filename="{photo.key}.{photo.extension}"'
-    return response
+    return photo_response(repair_photo_get_for_user(user=request.user, number=number, key=key))

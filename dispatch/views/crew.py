@@ -8,7 +8,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +24,7 @@ from tickets.actions import ticket_actions_for_user
 from tickets.choices import ExtensionState, State
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
-from tickets.receipts import receipt_take
+from tickets.receipts import acting_once
 from tickets.selectors import (
     ticket_get_for_user,
     ticket_milestone_rows,
@@ -168,11 +167,10 @@ def crew_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                key = form.cleaned_data["receipt"]
-                if receipt_take(
-                    user=request.user, key=key, ticket=ticket, action=action, at=timezone.now()
-                ):
+            with acting_once(
+                user=request.user, key=form.cleaned_data["receipt"], ticket=ticket, action=action
+            ) as first:
+                if first:
                     service(actor=request.user, ticket=ticket, **form.service_arguments())
                     _report_position(request, form, ticket)
         except ApplicationError as error:
@@ -197,11 +195,13 @@ def _complete(request: HttpRequest, ticket) -> HttpResponse:
     cost_lines = forms.CostLineFormSet(request.POST, prefix="cost")
     if form.is_valid() and part_lines.is_valid() and cost_lines.is_valid():
         try:
-            with transaction.atomic():
-                key = form.cleaned_data["receipt"]
-                if receipt_take(
-                    user=request.user, key=key, ticket=ticket, action="complete", at=timezone.now()
-                ):
+            with acting_once(
+                user=request.user,
+                key=form.cleaned_data["receipt"],
+                ticket=ticket,
+                action="complete",
+            ) as first:
+                if first:
                     ticket_services.ticket_resolve(
                         actor=request.user,
                         ticket=ticket,
@@ -227,14 +227,13 @@ def _decide_extension(request: HttpRequest, ticket) -> HttpResponse:
     extension = ticket.extensions.filter(pk=form.cleaned_data["extension"]).first()
     if extension is None:
         raise Http404
-    with transaction.atomic():
-        if receipt_take(
-            user=request.user,
-            key=form.cleaned_data["receipt"],
-            ticket=ticket,
-            action="decide-extension",
-            at=timezone.now(),
-        ):
+    with acting_once(
+        user=request.user,
+        key=form.cleaned_data["receipt"],
+        ticket=ticket,
+        action="decide-extension",
+    ) as first:
+        if first:
             ticket_services.extension_decide(
                 actor=request.user,
                 extension=extension,

@@ -2,7 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets.selectors import ticket_milestone_rows, ticket_next_deadline
+from tickets.selectors import deadline_level, ticket_milestone_rows, ticket_next_deadline
 
 register = template.Library()
 
@@ -28,20 +28,13 @@ def next_deadline(ticket) -> dict:
         return {"upcoming": None}
     milestone, due = upcoming
     now = timezone.now()
-    total = (due - ticket.sla_started_at).total_seconds()
     left = (due - now).total_seconds()
-    if left < 0:
-        level = "overdue"
-    elif total > 0 and left / total < 0.5:
-        level = "short"
-    else:
-        level = "ample"
     return {
         "upcoming": True,
         "milestone": milestone,
         "due": due,
-        "level": level,
-        "minutes": int(left // 60) if left >= 0 else int(-left // 60),
+        "level": deadline_level(start=ticket.sla_started_at, due=due, now=now),
+        "minutes": int(abs(left) // 60),
     }
 
 
