@@ -7,6 +7,10 @@ class CallcentreConfig(AppConfig):
     verbose_name = _("Call intake")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from callcentre import signals
+        from callcentre.postgres import use_c_timestamp_loader
 
         signals.connect()
+        connection_created.connect(use_c_timestamp_loader, dispatch_uid="c-timestamp-loader")

@@ -1,16 +1,26 @@
 """Reads of dispatch: crews on duty, the crew to send, the board, a crew's work, open tickets."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.geo import distance_km
-from dispatch.models import Assignment, Crew, CrewMembership, Department, UnclosedPlan
+from dispatch.models import (
+    Assignment,
+    Community,
+    Crew,
+    CrewMembership,
+    Department,
+    District,
+    UnclosedPlan,
+)
 from tickets.choices import FINAL_STATES, OPEN_STATES, WITH_CREW_STATES, Grade, State
-from tickets.models import LANE_ORDER, Ticket
+from tickets.milestones import MILESTONES
+from tickets.models import LANE_ORDER, FaultType, Ticket
 from tickets.selectors import any_overdue_filter, ticket_list_for_user
 
 # The board's lanes, in the order work moves through them.
@@ -31,7 +41,6 @@ LANE_SIZE = 30
 # A lane counts its tickets up to here and then says "999+": counting 50,000 rows to print
 # a number nobody reads would cost more than the whole board.
 LANE_COUNT_CAP = 1000
-_CARD_RELATED = ("fault_type", "community", "crew", "district")
 
 
 # Who sends work where.
@@ -50,12 +59,24 @@ def on_duty_skill_ids() -> set[int]:
 
 def ticket_dispatch_warnings(*, ticket: Ticket, skills_on_duty: set[int]) -> list[str]:
     """Return what the dispatcher must sort out before the ticket can go to a crew."""
-    if ticket.grade == Grade.CONSULT:
+    return dispatch_warnings(
+        grade=ticket.grade,
+        district_id=ticket.district_id,
+        skill_id=ticket.fault_type.skill_id,
+        skills_on_duty=skills_on_duty,
+    )
+
+
+def dispatch_warnings(
+    *, grade: str, district_id: int | None, skill_id: int | None, skills_on_duty: set[int]
+) -> list[str]:
+    """Return the warnings of a ticket of ``grade`` in ``district_id`` whose fault needs
+    ``skill_id``, read from its columns (the board's cards have no Ticket)."""
+    if grade == Grade.CONSULT:
         return []
     warnings = []
-    if ticket.district_id is None:
+    if district_id is None:
         warnings.append(_("Address outside every district"))
-    skill_id = ticket.fault_type.skill_id
     if skill_id is not None and skill_id not in skills_on_duty:
         warnings.append(_("No crew on duty has the skill for this fault"))
     return warnings
@@ -149,13 +170,33 @@ class BoardFilters:
     query: str = ""
 
 
+# What a card shows, read as plain rows: a board is two hundred of them, and model instances,
+# joins (planned again on every poll) and unshown columns would each cost more than the scans.
+CARD_FIELDS = (
+    "id",
+    "number",
+    "state",
+    "grade",
+    "updated_at",
+    "returned",
+    "fault_type_id",
+    "community_id",
+    "crew_id",
+    "district_id",
+    "address",
+    "building",
+    "unit",
+    "room",
+    "sla_started_at",
+    *(spec.due_field for spec in MILESTONES.values()),
+)
+
+
 @dataclass
 class Lane:
     state: State
-    cards: list[Ticket]
+    cards: list  # rows of CARD_FIELDS, most pressing first
     count: int
-    # What the page shows of each card (dispatch.cards), filled in by the view.
-    shown: list = field(default_factory=list)
 
     @property
     def more(self) -> bool:
@@ -166,9 +207,19 @@ class Lane:
         return f"{LANE_COUNT_CAP - 1}+" if self.count >= LANE_COUNT_CAP else str(self.count)
 
 
+@dataclass(frozen=True)
+class CardNames:
+    """The names a board's cards show, by id, read once for all of them."""
+
+    fault_types: dict[int, str]
+    fault_skills: dict[int, int | None]
+    communities: dict[int, str]
+    crews: dict[int, str]
+    districts: dict[int, str]
+
+
 def _board_tickets(*, user, filters: BoardFilters, now: datetime) -> QuerySet[Ticket]:
-    # Only what a card shows: a join to the department alone triples the planning time.
-    tickets = ticket_list_for_user(user=user).select_related(None).select_related(*_CARD_RELATED)
+    tickets = ticket_list_for_user(user=user).select_related(None)
     if filters.grade:
         tickets = tickets.filter(grade=filters.grade)
     if filters.district:
@@ -188,17 +239,106 @@ def _board_tickets(*, user, filters: BoardFilters, now: datetime) -> QuerySet[Ti
 def board_lanes(*, user, filters: BoardFilters, now: datetime, size: int = LANE_SIZE) -> list[Lane]:
     """Return the board's lanes: each lane's most pressing tickets and how many there are.
 
-    Two short queries per lane, whatever the number of tickets: the cards in the order of
-    the lane's deadline, and a count that stops at ``LANE_COUNT_CAP``.
+    Each lane's cards are read along its own partial index in the order of its deadline, all
+    lanes in one query where the database can combine sliced queries (PostgreSQL), and each
+    full lane is counted up to ``LANE_COUNT_CAP``; however many tickets wait, the same
+    queries.
     """
     tickets = _board_tickets(user=user, filters=filters, now=now)
-    lanes = []
-    for state in LANES:
-        in_lane = tickets.filter(state=state)
-        cards = list(in_lane.order_by(_LANE_ORDER[state], "id")[:size])
-        count = len(cards) if len(cards) < size else in_lane.order_by()[:LANE_COUNT_CAP].count()
-        lanes.append(Lane(state=state, cards=cards, count=count))
-    return lanes
+    rows_of = tickets.values_list(*CARD_FIELDS, named=True)  # the columns resolved once
+    parts = [
+        rows_of.filter(state=state).order_by(_LANE_ORDER[state], "id")[:size] for state in LANES
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        rows = list(parts[0].union(*parts[1:], all=True))
+    else:
+        rows = [row for part in parts for row in part]
+    by_state: dict[str, list] = {state: [] for state in LANES}
+    for row in rows:
+        by_state[row.state].append(row)
+    full = [state for state in LANES if len(by_state[state]) == size]
+    counts = _lane_counts(tickets, states=full)
+    return [
+        Lane(
+            state=state,
+            cards=sorted(by_state[state], key=_lane_key(_LANE_ORDER[state])),
+            count=counts.get(state, len(by_state[state])),
+        )
+        for state in LANES
+    ]
+
+
+def _lane_counts(tickets: QuerySet[Ticket], *, states: list[str]) -> dict[str, int]:
+    """Count the tickets of each of ``states`` up to ``LANE_COUNT_CAP``: in one query where
+    the database can combine sliced queries, else one per lane."""
+    states_of = tickets.order_by().values_list("state")
+    capped = [states_of.filter(state=state)[:LANE_COUNT_CAP] for state in states]
+    if len(capped) < 2 or not connection.features.supports_slicing_ordering_in_compound:
+        return {state: part.count() for state, part in zip(states, capped, strict=True)}
+    sql, params = capped[0].union(*capped[1:], all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Django compiled the inner query and keeps its values apart, in ``params``.
+        cursor.execute(f"SELECT state, COUNT(*) FROM ({sql}) AS capped GROUP BY state", params)  # noqa: S608
+        return dict(cursor.fetchall())
+
+
+def _lane_key(order_field: str):
+    """Return the sort key of a lane's rows, as its query orders them (no deadline last):
+    a union keeps no order of its own."""
+
+    def key(row) -> tuple:
+        due = getattr(row, order_field)
+        return (due is None, due or _NO_DEADLINE, row.id)
+
+    return key
+
+
+_NO_DEADLINE = datetime.min.replace(tzinfo=UTC)
+
+
+def card_names(*, lanes: list[Lane]) -> CardNames:
+    """Return the names the lanes' cards show, read by id in one query for the whole board."""
+    rows = [row for lane in lanes for row in lane.cards]
+
+    def named(model, column: str, skill=None):
+        ids = {getattr(row, column) for row in rows} - {None}
+        return (
+            model.objects.filter(pk__in=ids)
+            .order_by()  # a community's default order would join its district
+            .values_list(
+                Value(column), "pk", "name", skill or Value(None, output_field=IntegerField())
+            )
+        )
+
+    names: dict[str, dict] = {
+        "fault_type_id": {},
+        "community_id": {},
+        "crew_id": {},
+        "district_id": {},
+    }
+    skills: dict[int, int | None] = {}
+    parts = [
+        named(FaultType, "fault_type_id", skill=F("skill_id")),
+        named(Community, "community_id"),
+        named(Crew, "crew_id"),
+        named(District, "district_id"),
+    ]
+    # Sliced or not, four small reads by id: one round trip where the database combines them.
+    if connection.features.supports_slicing_ordering_in_compound:
+        found = list(parts[0].union(*parts[1:], all=True))
+    else:
+        found = [row for part in parts for row in part]
+    for column, pk, name, skill in found:
+        names[column][pk] = name
+        if column == "fault_type_id":
+            skills[pk] = skill
+    return CardNames(
+        fault_types=names["fault_type_id"],
+        fault_skills=skills,
+        communities=names["community_id"],
+        crews=names["crew_id"],
+        districts=names["district_id"],
+    )
 
 
 # A crew's own work.
@@ -219,15 +359,33 @@ def crew_of_user(*, user) -> Crew | None:
 CREW_LIST_SIZE = 50
 
 
-def crew_ticket_list(*, crew: Crew, limit: int = CREW_LIST_SIZE) -> list[Ticket]:
-    """Return the crew's tickets still to work or just finished: urgent first, then newest."""
+# What a row of the crew's list shows, read as plain rows like the board's cards.
+CREW_ROW_FIELDS = (
+    "number",
+    "state",
+    "grade",
+    "received_at",
+    "address",
+    "building",
+    "unit",
+    "room",
+    "fault_type__name",
+    "community__name",
+    "sla_started_at",
+    *(spec.due_field for spec in MILESTONES.values()),
+)
+
+
+def crew_ticket_list(*, crew: Crew, limit: int = CREW_LIST_SIZE) -> list:
+    """Return the crew's tickets still to work or just finished, urgent first, then newest:
+    rows of ``CREW_ROW_FIELDS``."""
     return list(
         Ticket.objects.filter(crew=crew, state__in=[*WITH_CREW_STATES, State.RESOLVED])
-        .select_related("fault_type", "community")
         .annotate(
             urgency=Case(When(grade=Grade.EMERGENCY, then=Value(0)), default=Value(1)),
         )
-        .order_by("urgency", "-received_at")[:limit]
+        .order_by("urgency", "-received_at")
+        .values_list(*CREW_ROW_FIELDS, named=True)[:limit]
     )
 
 

@@ -24,6 +24,7 @@ echo "== lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/djlint --lint templates */templates
+.venv/bin/djlint --lint --profile jinja */jinja2
 $PY manage.py makemigrations --check --dry-run -v1
 $PY manage.py check --fail-level WARNING
 $PY manage.py spectacular --validate --fail-on-warn >/dev/null

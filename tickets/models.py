@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from phonenumber_field.modelfields import PhoneNumberField
@@ -147,18 +147,33 @@ class ServiceAddress(models.Model):
 
     def address_line(self) -> str:
         """Return the address as staff read it: community, address, building, unit, room."""
-        community = str(self.community or "")
-        # Callers often give the community as the address; it is not said twice.
-        parts = [community, self.address]
-        if community and self.address.startswith(community):
-            parts = [self.address]
-        if self.building:
-            parts.append(gettext("bldg %(building)s") % {"building": self.building})
-        if self.unit:
-            parts.append(gettext("unit %(unit)s") % {"unit": self.unit})
-        if self.room:
-            parts.append(gettext("room %(room)s") % {"room": self.room})
-        return " ".join(part for part in parts if part)
+        return address_line(
+            community=str(self.community or ""),
+            address=self.address,
+            building=self.building,
+            unit=self.unit,
+            room=self.room,
+        )
+
+
+def address_line(
+    *, community: str, address: str, building: str, unit: str, room: str, translate=gettext
+) -> str:
+    """Return an address as staff read it, from its parts (the community by name).
+
+    ``translate`` is gettext, or a page's cached copy of it for a list of many addresses.
+    """
+    # Callers often give the community as the address; it is not said twice.
+    parts = [community, address]
+    if community and address.startswith(community):
+        parts = [address]
+    if building:
+        parts.append(translate(gettext_noop("bldg %(building)s")) % {"building": building})
+    if unit:
+        parts.append(translate(gettext_noop("unit %(unit)s")) % {"unit": unit})
+    if room:
+        parts.append(translate(gettext_noop("room %(room)s")) % {"room": room})
+    return " ".join(part for part in parts if part)
 
 
 # The dispatcher's board lists each of these states ordered by the deadline its tickets work

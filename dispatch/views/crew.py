@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from dispatch import forms, services
-from dispatch.cards import countdown_for
+from dispatch.cards import crew_rows
 from dispatch.selectors import CREW_LIST_SIZE, crew_of_user, crew_ticket_list
 from tickets import services as ticket_services
 from tickets.actions import ticket_actions_for_user
@@ -66,10 +66,8 @@ def _crew_or_404(request: HttpRequest):
 @_crew_member
 def crew_home(request: HttpRequest) -> HttpResponse:
     crew = crew_of_user(user=request.user)
-    tickets = crew_ticket_list(crew=crew, limit=CREW_LIST_SIZE) if crew else []
-    now = timezone.now()
-    for ticket in tickets:
-        ticket.countdown = countdown_for(ticket, now=now)
+    rows = crew_ticket_list(crew=crew, limit=CREW_LIST_SIZE) if crew else []
+    tickets = crew_rows(rows, now=timezone.now())
     return render(
         request,
         "dispatch/crew_home.html",

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -320,29 +320,38 @@ def _lanes_request(dataset):
 
 
 def board_steps(dataset) -> list[Step]:
-    """Time the steps of the board's lanes apart, in this process: ``board_lanes`` alone,
-    what the view reads and works out (``board_lanes``, the skills on duty, each card's
-    values) and rendering ``_lanes.html``."""
-    from dataclasses import replace
-
-    from django.template.loader import render_to_string
+    """Time the steps of the board's lanes apart, in this process, as ``_lanes_html`` takes
+    them: the cards and counts (``board_lanes``), their names, the skills on duty, each
+    card's values, and the Jinja2 template."""
+    from django.template import engines
     from django.utils import timezone
 
-    from dispatch.selectors import BoardFilters, board_lanes
-    from dispatch.views.board import _lanes_context
+    from dispatch.cards import lane_cards
+    from dispatch.selectors import BoardFilters, board_lanes, card_names, on_duty_skill_ids
 
-    request = _lanes_request(dataset)
-    context = _lanes_context(request, BoardFilters())
-    lanes = _median_of(
-        lambda: board_lanes(user=request.user, filters=BoardFilters(), now=timezone.now())
-    )
-    read = _median_of(lambda: _lanes_context(request, BoardFilters()))
-    render = _median_of(lambda: render_to_string("dispatch/_lanes.html", context, request))
-    return [
-        replace(lanes, label="`board_lanes`: the 14 queries, the tickets built"),
-        replace(read, label="the view's `_lanes_context`: that, skills on duty, cards' values"),
-        replace(render, label="render `_lanes.html`"),
+    user = _lanes_request(dataset).user
+    now = timezone.now()
+    lanes = board_lanes(user=user, filters=BoardFilters(), now=now)
+    names, skills = card_names(lanes=lanes), on_duty_skill_ids()
+    shown = lane_cards(lanes, names=names, skills_on_duty=skills, now=now)
+    template = engines["jinja2"].get_template("dispatch/_lanes.html")
+    steps = [
+        (
+            "`board_lanes`: every lane's cards, the full lanes' counts",
+            lambda: board_lanes(user=user, filters=BoardFilters(), now=now),
+        ),
+        ("`card_names`: the names on the cards", lambda: card_names(lanes=lanes)),
+        ("`on_duty_skill_ids`", on_duty_skill_ids),
+        (
+            "`lane_cards`: each card's values",
+            lambda: lane_cards(lanes, names=names, skills_on_duty=skills, now=now),
+        ),
+        (
+            "render `_lanes.html` (Jinja2)",
+            lambda: template.render({"lanes": shown, "no_tickets": ""}),
+        ),
     ]
+    return [replace(_median_of(step), label=label) for label, step in steps]
 
 
 def profile(clients: dict, page: Page, requests: int = 60, top: int = 18) -> str:
@@ -404,9 +413,12 @@ class Plan:
             return False
         if self.kind == "list":
             return bool(self.index)
-        return self.index == "ticket_state_grade_idx" or bool(
-            re.fullmatch(r"ticket_lane_\w+_idx|ticket_\w+_overdue_idx", self.index)
+        # Every scan of the ticket table, each lane's in a query of all lanes.
+        indexes = re.findall(
+            r"(?:Scan using (\S+) on tickets_ticket|Bitmap Index Scan on (\S+))", self.plan
         )
+        allowed = re.compile(r"ticket_state_grade_idx|ticket_lane_\w+_idx|ticket_\w+_overdue_idx")
+        return bool(indexes) and all(allowed.fullmatch(a or b) for a, b in indexes)
 
 
 _NODE = re.compile(r"^\s*(?:->\s*)?([A-Z][^(]*?)\s+\(cost=")
@@ -446,9 +458,20 @@ def explain(label: str, kind: str, sql: str) -> Plan:
     )
 
 
+# How Django writes a combined query, and the count ``board_lanes`` wraps around one.
+_UNION = ") UNION ALL ("
+_COUNTS = re.compile(r"^SELECT state, COUNT\(\*\) FROM \((.*)\) AS capped GROUP BY state$", re.S)
+_LANE_STATE = re.compile(r'"tickets_ticket"\."state" = \'(\w+)\'')
+
+
+def _union_parts(sql: str) -> list[str]:
+    """Split ``(…) UNION ALL (…)`` into its queries."""
+    return sql[1:-1].split(_UNION) if sql.startswith("(") and _UNION in sql else [sql]
+
+
 def lane_plans(dataset) -> list[Plan]:
-    """EXPLAIN the queries ``board_lanes`` makes (cards and count per lane), and the crew
-    list's, as the dispatcher and the light crew's leader see them."""
+    """EXPLAIN the queries ``board_lanes`` makes as the dispatcher sees them: the cards of
+    all lanes and the counts, whole and lane by lane, and the crew list's query."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -463,11 +486,15 @@ def lane_plans(dataset) -> list[Plan]:
     plans = []
     for query in captured:
         sql = query["sql"]
-        state = re.search(r'"tickets_ticket"\."state" = \'(\w+)\'', sql)
-        if not sql.startswith("SELECT") or state is None:
+        counts = _COUNTS.match(sql)
+        if not (sql.startswith("(SELECT") or counts) or not _LANE_STATE.search(sql):
             continue
-        kind = "count" if "COUNT(" in sql else "cards"
-        plans.append(explain(state.group(1), kind, sql))
+        kind = "count" if counts else "cards"
+        plans.append(explain("all lanes", kind, sql))
+        for part in _union_parts(counts.group(1) if counts else sql):
+            state = _LANE_STATE.search(part).group(1)
+            lane_sql = f"SELECT COUNT(*) FROM ({part}) AS capped" if counts else part
+            plans.append(explain(state, kind, lane_sql))
     for label, pk in [("light crew", dataset.light_leader_id), ("busiest crew", None)]:
         user = User.objects.get(pk=pk or dataset.busy_leader_id)
         crew: Crew = crew_of_user(user=user)
@@ -475,112 +502,6 @@ def lane_plans(dataset) -> list[Plan]:
             crew_ticket_list(crew=crew)
         plans.append(explain(label, "list", captured[-1]["sql"]))
     return plans
-
-
-# The columns a card and a row of the crew list show (``dispatch.cards``, the templates):
-# what their queries would read if they asked only for them.
-_SHOWN_FIELDS = [
-    "number",
-    "grade",
-    "state",
-    "returned",
-    "received_at",
-    "updated_at",
-    "sla_started_at",
-    *(f"{milestone}_due" for milestone in ("dispatch", "accept", "arrive", "mitigate")),
-    "resolve_due",
-    "close_due",
-    "address",
-    "building",
-    "unit",
-    "room",
-    "fault_type__name",
-    "fault_type__skill_id",
-    "community__name",
-]
-CARD_FIELDS = [*_SHOWN_FIELDS, "crew__name", "district__name"]
-
-
-def _planning_ms(step) -> float:
-    """The planning time PostgreSQL reports for the queries ``step()`` makes, summed."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        step()
-    total = 0.0
-    with connection.cursor() as cursor:
-        for query in captured:
-            cursor.execute(f"EXPLAIN (ANALYZE) {query['sql']}")
-            text = "\n".join(row[0] for row in cursor.fetchall())
-            total += float(re.search(r"Planning Time: ([\d.]+) ms", text).group(1))
-    return total
-
-
-def experiments(dataset) -> list[tuple[str, Step, Step]]:
-    """What would make the board and the crew list cheaper, in this process: their queries
-    reading only the columns the page shows (``.only(…)``). Return (what, as it is,
-    changed), the planning time in each step's label."""
-    from django.db.models import Case, Value, When
-    from django.utils import timezone
-
-    from dispatch.selectors import (
-        _CARD_RELATED,
-        _LANE_ORDER,
-        CREW_LIST_SIZE,
-        LANE_COUNT_CAP,
-        LANE_SIZE,
-        LANES,
-        BoardFilters,
-        Lane,
-        board_lanes,
-        crew_of_user,
-        crew_ticket_list,
-    )
-    from staffing.models import User
-    from tickets.choices import WITH_CREW_STATES, Grade, State
-    from tickets.models import Ticket
-
-    dispatcher = User.objects.get(pk=dataset.dispatcher_id)
-    now = timezone.now()
-
-    def lanes_as_is():
-        return board_lanes(user=dispatcher, filters=BoardFilters(), now=now)
-
-    def lanes_narrow():
-        tickets = Ticket.objects.select_related(*_CARD_RELATED).only(*CARD_FIELDS)
-        lanes = []
-        for state in LANES:
-            in_lane = tickets.filter(state=state)
-            cards = list(in_lane.order_by(_LANE_ORDER[state], "id")[:LANE_SIZE])
-            count = in_lane.order_by()[:LANE_COUNT_CAP].count()
-            lanes.append(Lane(state=state, cards=cards, count=count))
-        return lanes
-
-    crew = crew_of_user(user=User.objects.get(pk=dataset.light_leader_id))
-
-    def crew_as_is():
-        return crew_ticket_list(crew=crew)
-
-    def crew_narrow():  # crew_ticket_list's query, asking for the shown columns only
-        return list(
-            Ticket.objects.filter(crew=crew, state__in=[*WITH_CREW_STATES, State.RESOLVED])
-            .select_related("fault_type", "community")
-            .only(*_SHOWN_FIELDS)
-            .annotate(urgency=Case(When(grade=Grade.EMERGENCY, then=Value(0)), default=Value(1)))
-            .order_by("urgency", "-received_at")[:CREW_LIST_SIZE]
-        )
-
-    rows = []
-    for what, as_is, narrow in [
-        ("the board's cards (`board_lanes`)", lanes_as_is, lanes_narrow),
-        ("the crew list (`crew_ticket_list`)", crew_as_is, crew_narrow),
-    ]:
-        before, after = _median_of(as_is), _median_of(narrow)
-        before.label = f"{_planning_ms(as_is):.1f}"
-        after.label = f"{_planning_ms(narrow):.1f}"
-        rows.append((what, before, after))
-    return rows
 
 
 # -- small database ------------------------------------------------------------------------
@@ -816,9 +737,11 @@ def _query_summary(queries: list[str]) -> str:
     parts: list[str] = []
     for sql in queries:
         table = _table_of(sql)
-        state = re.search(r'"tickets_ticket"\."state" = \'(\w+)\'', sql)
-        if table == "tickets_ticket" and state:
-            table = f"{state.group(1)} {'count' if 'COUNT(' in sql else 'cards'}"
+        lanes = len(_LANE_STATE.findall(sql))
+        if table == "tickets_ticket" and lanes:
+            what = "counts" if _COUNTS.match(sql) else "cards"
+            lane = f"{lanes} lanes'" if lanes > 1 else _LANE_STATE.search(sql)[1]
+            table = f"{lane} {what}"
         parts.append(table)
     return ", ".join(parts)
 
@@ -838,7 +761,6 @@ def render(
     steps: list[Step],
     counts: dict[str, list[str]],
     plans: list[Plan],
-    experiment: list[tuple[str, Step, Step]] | None,
     profiles: dict[str, str],
     result: Verdict,
 ) -> str:
@@ -991,16 +913,19 @@ def render(
         )
     lines += [
         "",
-        f"A lane makes two queries: its {LANE_SIZE} cards, then a count that stops at "
-        "`LANE_COUNT_CAP`; a lane with fewer cards than that skips the count, so a board with "
-        "a short lane makes one query fewer, never more.",
+        f"The lanes' cards come in one query (the {LANE_SIZE} first of each lane, in a "
+        "`UNION ALL`), and the full lanes are counted in a second, each up to "
+        "`LANE_COUNT_CAP`; the names on the cards come in a third. A board with no full lane "
+        "skips the count: one query fewer, never more.",
         "",
         "## Plans",
         "",
-        "EXPLAIN (ANALYZE, BUFFERS) of the queries `board_lanes` makes for the dispatcher "
-        "(each lane's cards, ordered by its deadline, and its count) and of "
-        "`crew_ticket_list`. *Read* is the rows the scan of `tickets_ticket` returned, before "
-        "the sort and the limit.",
+        "EXPLAIN (ANALYZE, BUFFERS) of the queries `board_lanes` makes for the dispatcher: "
+        "the cards of all lanes and the capped counts, each whole (*all lanes*: its scans "
+        "are the lanes' below) and then each lane's part alone (its cards, ordered by its "
+        "deadline; its count), and of `crew_ticket_list`. *Read* is the rows the scan of "
+        "`tickets_ticket` returned, before the sort and the limit (for a whole query, its "
+        "first lane's).",
         "",
         "| lane | query | order | scan of tickets_ticket | read | rows | sort | plan ms "
         "| exec ms | buffers | |",
@@ -1008,7 +933,9 @@ def render(
     ]
     orders = {str(state.value): _LANE_ORDER[state] for state in LANES}
     for plan in plans:
-        order = orders.get(plan.label, "urgency, -received_at") if plan.kind != "count" else ""
+        order = orders.get(plan.label, "urgency, -received_at") if plan.kind == "list" else ""
+        if plan.kind == "cards":
+            order = orders.get(plan.label, "each lane's")
         lines.append(
             f"| {plan.label} | {plan.kind} | {order} | {plan.access} | {plan.rows_read:,} "
             f"| {plan.rows:,} | {plan.sort} | {plan.planning_ms:.2f} | {plan.execution_ms:.2f} "
@@ -1017,7 +944,10 @@ def render(
     lines += ["", "Node types, top down:", ""]
     for plan in plans:
         lines.append(f"- {plan.label} {plan.kind}: {' → '.join(plan.nodes)}")
-    slow = max((p for p in plans if p.kind == "cards"), key=lambda p: p.execution_ms)
+    slow = max(
+        (p for p in plans if p.kind == "cards" and p.label != "all lanes"),
+        key=lambda p: p.execution_ms,
+    )
     lines += [
         "",
         f"<details><summary>The slowest card query ({slow.label})</summary>",
@@ -1028,25 +958,6 @@ def render(
         "",
         "</details>",
     ]
-    if experiment is not None:
-        lines += [
-            "",
-            "## Reading only the columns shown",
-            "",
-            "The cards' and the crew list's queries as they are, and asking only for the "
-            "columns the page shows (`.only(…)`: fewer values to convert, fewer fields to "
-            "set), in process, medians of 20; planning is what PostgreSQL reports for the "
-            "queries, summed.",
-            "",
-            "| query | wall ms | SQL ms | CPU ms | planning ms | narrow: wall | SQL | CPU "
-            "| planning ms |",
-            "| --- | --: | --: | --: | --: | --: | --: | --: | --: |",
-            *(
-                f"| {what} | {a.wall_ms:.1f} | {a.sql_ms:.1f} | {a.cpu_ms:.1f} | {a.label} "
-                f"| {b.wall_ms:.1f} | {b.sql_ms:.1f} | {b.cpu_ms:.1f} | {b.label} |"
-                for what, a, b in experiment
-            ),
-        ]
     for label, text in profiles.items():
         lines += ["", f"## cProfile: {label}", "", "```", text, "```"]
     lines.append("")
@@ -1131,17 +1042,6 @@ def main(argv: list[str] | None = None) -> int:
         if page.name in result.missed or (args.profile and page.name == "board"):
             _say(f"cProfile: {page.name}")
             profiles[page.label] = profile(clients, page)
-    experiment = None
-    if {"board", "crew"} & set(result.missed) or args.profile:
-        _say("the queries reading only the columns shown")
-        experiment = experiments(dataset)
-        for what, before, after in experiment:
-            _say(
-                f"  {what}: {before.wall_ms:.1f} → {after.wall_ms:.1f} ms, SQL "
-                f"{before.sql_ms:.1f} → {after.sql_ms:.1f}, planning {before.label} → "
-                f"{after.label}"
-            )
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('server_version'), current_setting('shared_buffers')"
@@ -1162,7 +1062,6 @@ def main(argv: list[str] | None = None) -> int:
         steps=steps,
         counts=counts,
         plans=plans,
-        experiment=experiment,
         profiles=profiles,
         result=result,
     )

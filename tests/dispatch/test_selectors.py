@@ -4,11 +4,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import override
 
 from dispatch import services
 from dispatch.selectors import (
+    LANES,
+    BoardFilters,
+    board_lanes,
+    card_names,
     crew_recommend_for_ticket,
     on_duty_skill_ids,
     ticket_dispatch_warnings,
@@ -273,3 +278,101 @@ def test_the_unclosed_list_reads_the_same_number_of_queries_for_more_tickets(
         listed = unclosed_tickets(user=centre.dispatcher, day=today)
         assert len(listed) == 6
         assert [t.crew for t in listed[2:]] == [centre.crew] * 4
+
+
+# The board's lanes.
+
+
+def _numbers(lane) -> list[str]:
+    return [row.number for row in lane.cards]
+
+
+def _lane(lanes, state):
+    return next(lane for lane in lanes if lane.state == state)
+
+
+def test_given_tickets_received_apart_then_each_lane_lists_them_by_its_deadline(
+    centre, make_ticket, clock
+):
+    general = make_ticket()  # dispatched within 30 min
+    clock.shift(timedelta(minutes=5))
+    emergency = make_ticket(fault_type=centre.burst)  # within 10 min: before the first
+    clock.shift(timedelta(minutes=5))
+    later = make_ticket()
+
+    lanes = board_lanes(user=centre.dispatcher, filters=BoardFilters(), now=timezone.now())
+
+    assert [lane.state for lane in lanes] == LANES
+    assert _numbers(_lane(lanes, State.NEW)) == [emergency.number, general.number, later.number]
+    assert _lane(lanes, State.NEW).count == 3
+
+
+def test_given_a_full_lane_then_it_is_counted_beyond_its_cards(centre, make_ticket, clock):
+    for _index in range(3):
+        make_ticket()
+    make_ticket(State.DISPATCHED)
+
+    lanes = board_lanes(user=centre.dispatcher, filters=BoardFilters(), now=timezone.now(), size=2)
+
+    new = _lane(lanes, State.NEW)
+    assert (len(new.cards), new.count, new.more) == (2, 3, True)
+    dispatched = _lane(lanes, State.DISPATCHED)
+    assert (len(dispatched.cards), dispatched.count, dispatched.more) == (1, 1, False)
+
+
+def test_given_more_tickets_than_the_cap_then_the_lane_says_so_without_counting_on(
+    centre, make_ticket, clock, monkeypatch
+):
+    monkeypatch.setattr("dispatch.selectors.LANE_COUNT_CAP", 3)
+    for _index in range(5):
+        make_ticket()
+
+    lanes = board_lanes(user=centre.dispatcher, filters=BoardFilters(), now=timezone.now(), size=2)
+
+    assert _lane(lanes, State.NEW).count == 3
+    assert _lane(lanes, State.NEW).count_label == "2+"
+
+
+def test_given_a_database_that_cannot_combine_sliced_queries_then_the_lanes_are_the_same(
+    centre, make_ticket, clock, monkeypatch
+):
+    for state in [State.NEW, State.NEW, State.NEW, State.VERIFIED, State.DISPATCHED]:
+        make_ticket(state)
+        clock.shift(timedelta(minutes=3))
+    now = timezone.now()
+    combined = board_lanes(user=centre.dispatcher, filters=BoardFilters(), now=now, size=2)
+    monkeypatch.setattr(connection.features, "supports_slicing_ordering_in_compound", False)
+
+    lane_by_lane = board_lanes(user=centre.dispatcher, filters=BoardFilters(), now=now, size=2)
+
+    assert [(lane.state, _numbers(lane), lane.count) for lane in lane_by_lane] == [
+        (lane.state, _numbers(lane), lane.count) for lane in combined
+    ]
+    assert card_names(lanes=lane_by_lane) == card_names(lanes=combined)
+
+
+def test_a_crew_member_sees_only_their_crews_tickets_on_the_lanes(centre, make_ticket, clock):
+    ours = make_ticket(State.DISPATCHED)
+    theirs = make_ticket(State.VERIFIED)
+    services.ticket_send_to_crew(actor=centre.dispatcher, ticket=theirs, crew=centre.other_crew)
+    make_ticket()
+
+    lanes = board_lanes(user=centre.crew_member, filters=BoardFilters(), now=timezone.now())
+
+    assert [number for lane in lanes for number in _numbers(lane)] == [ours.number]
+
+
+def test_the_cards_names_are_read_by_id_for_the_whole_board(centre, make_ticket, clock):
+    skill = SkillFactory()
+    centre.burst.skill = skill
+    centre.burst.save(update_fields=["skill"])
+    on_the_way = make_ticket(State.DISPATCHED, fault_type=centre.burst)
+    lanes = board_lanes(user=centre.dispatcher, filters=BoardFilters(), now=timezone.now())
+
+    names = card_names(lanes=lanes)
+
+    assert names.fault_types == {centre.burst.pk: centre.burst.name}
+    assert names.fault_skills == {centre.burst.pk: skill.pk}
+    assert names.communities == {centre.community.pk: centre.community.name}
+    assert names.crews == {centre.crew.pk: centre.crew.name}
+    assert names.districts == {on_the_way.district_id: on_the_way.district.name}

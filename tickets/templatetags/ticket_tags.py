@@ -1,6 +1,7 @@
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tickets.selectors import deadline_level, ticket_milestone_rows, ticket_next_deadline
 
@@ -10,14 +11,19 @@ register = template.Library()
 @register.filter
 def duration(minutes: int) -> str:
     """Render a number of minutes the way a dispatcher reads it: 1 h 05 min, 2 d 3 h."""
+    return duration_text(minutes)
+
+
+def duration_text(minutes: int, *, translate=_) -> str:
+    """Return ``minutes`` as ``duration`` shows them, translated by ``translate``."""
     minutes = abs(int(minutes))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+        return translate(gettext_noop("%(d)d d %(h)d h")) % {"d": days, "h": hours}
     if hours:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": mins}
-    return _("%(m)d min") % {"m": mins}
+        return translate(gettext_noop("%(h)d h %(m)02d min")) % {"h": hours, "m": mins}
+    return translate(gettext_noop("%(m)d min")) % {"m": mins}
 
 
 @register.inclusion_tag("tickets/_next_deadline.html")
