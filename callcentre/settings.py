@@ -221,6 +221,8 @@ RELATED_TICKET_RADIUS_KM = float(os.environ.get("RELATED_TICKET_RADIUS_KM", "0.5
 # CACHE_URL, each process keeps its own, and what every process must agree on (the board's
 # version, the status page's rate limit) goes to files under VAR_DIR.
 CACHE_URL = os.environ.get("CACHE_URL")
+# How long the board's lanes drawn for one version are kept for other dispatchers (0: never).
+BOARD_LANES_CACHE_SECONDS = int(os.environ.get("BOARD_LANES_CACHE_SECONDS", "60"))
 _REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
 CACHES = {
     "default": (

@@ -1,3 +1,5 @@
+from functools import cache, partial
+
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
@@ -38,6 +40,10 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
 
+def _active_choices(model, anything) -> list[tuple]:
+    return [("", anything), *model.objects.filter(is_active=True).values_list("pk", "name")]
+
+
 class BoardFilterForm(Form):
     grade = forms.ChoiceField(
         label=_("Grade"),
@@ -45,19 +51,13 @@ class BoardFilterForm(Form):
         required=False,
         widget=QuickSelect,
     )
-    district = forms.ModelChoiceField(
-        label=_("District"),
-        queryset=District.objects.filter(is_active=True),
-        required=False,
-        empty_label=_("Any district"),
-        widget=QuickSelect,
+    # Ids and names only, read once for the form: a model choice field would build every
+    # crew and read them through a server-side cursor, for each select, on every load.
+    district = forms.TypedChoiceField(
+        label=_("District"), coerce=int, empty_value=None, required=False, widget=QuickSelect
     )
-    crew = forms.ModelChoiceField(
-        label=_("Crew"),
-        queryset=Crew.objects.filter(is_active=True),
-        required=False,
-        empty_label=_("Any crew"),
-        widget=QuickSelect,
+    crew = forms.TypedChoiceField(
+        label=_("Crew"), coerce=int, empty_value=None, required=False, widget=QuickSelect
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     q = forms.CharField(
@@ -67,13 +67,22 @@ class BoardFilterForm(Form):
         widget=forms.TextInput(attrs={"type": "search", "data-search": "", "autocomplete": "off"}),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, model, anything in [
+            ("district", District, _("Any district")),
+            ("crew", Crew, _("Any crew")),
+        ]:
+            # Read when the form is checked or drawn (the poll does neither), then kept.
+            self.fields[name].choices = cache(partial(_active_choices, model, anything))
+
     def filters(self) -> BoardFilters:
         """Return the filters; an invalid value is dropped rather than failing the board."""
         data = self.cleaned_data if self.is_valid() else {}
         return BoardFilters(
             grade=data.get("grade") or "",
-            district=data["district"].pk if data.get("district") else None,
-            crew=data["crew"].pk if data.get("crew") else None,
+            district=data.get("district"),
+            crew=data.get("crew"),
             overdue=bool(data.get("overdue")),
             query=data.get("q") or "",
         )

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from dispatch import services
-from dispatch.board import board_version
+from dispatch.board import board_lanes_drawn, board_version
 from dispatch.cards import lane_cards
 from dispatch.forms import BoardFilterForm, SendToCrewForm, SendToDepartmentForm
 from dispatch.selectors import (
@@ -40,23 +40,35 @@ def _filters(request: HttpRequest) -> tuple[BoardFilterForm, BoardFilters]:
     return form, form.filters() if form.is_bound else BoardFilters()
 
 
-def _lanes_html(request: HttpRequest, filters: BoardFilters) -> str:
+def _lanes_html(request: HttpRequest, filters: BoardFilters, version: str) -> str:
+    # Everyone who may see every ticket sees the same lanes for the same filters.
+    sees = "all" if request.user.has_perm("tickets.view_all_tickets") else request.user.pk
+    key = _board_key(request, version, filters, sees, timezone.get_current_timezone_name())
+    # Jinja2 escaped every value it put in.
+    return mark_safe(board_lanes_drawn(key=key, draw=lambda: _draw_lanes(request, filters)))  # noqa: S308
+
+
+def _draw_lanes(request: HttpRequest, filters: BoardFilters) -> str:
     now = timezone.now()
     lanes = board_lanes(user=request.user, filters=filters, now=now)
     shown = lane_cards(
         lanes, names=card_names(lanes=lanes), skills_on_duty=on_duty_skill_ids(), now=now
     )
     template = engines["jinja2"].get_template("dispatch/_lanes.html")
-    # Jinja2 escaped every value it put in.
-    return mark_safe(template.render({"lanes": shown, "no_tickets": _("No tickets")}))  # noqa: S308
+    return template.render({"lanes": shown, "no_tickets": _("No tickets")})
 
 
-def _etag(request: HttpRequest, version: str, filters: BoardFilters) -> str:
-    parts = [version, str(request.user.pk), get_language(), request.GET.urlencode()]
+def _board_key(request: HttpRequest, version: str, filters: BoardFilters, *more) -> str:
+    """Return a short hash naming one look at one version of the board."""
+    parts = [version, get_language(), request.GET.urlencode(), *map(str, more)]
     if filters.overdue:
         # Tickets fall overdue as time passes, with no change to announce it.
         parts.append(timezone.now().strftime("%Y%m%d%H%M"))
-    return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:24] + '"'
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def _etag(request: HttpRequest, version: str, filters: BoardFilters) -> str:
+    return f'"{_board_key(request, version, filters, request.user.pk)}"'
 
 
 @never_cache
@@ -68,7 +80,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "etag": _etag(request, version, filters),
-        "lanes": _lanes_html(request, filters),
+        "lanes": _lanes_html(request, filters, version),
         "query": request.GET.urlencode(),
     }
     return render(request, "dispatch/board.html", context)
@@ -83,11 +95,12 @@ def board_lanes_partial(request: HttpRequest) -> HttpResponse:
     _form, filters = _filters(request)
     # Read before the tickets: a change committed in between moves the version again, so
     # the next poll fetches it.
-    etag = _etag(request, board_version(), filters)
+    version = board_version()
+    etag = _etag(request, version, filters)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(_lanes_html(request, filters))
+        response = HttpResponse(_lanes_html(request, filters, version))
     response["ETag"] = etag
     return response
 

@@ -12,13 +12,16 @@ from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import dateformat, timezone
 from PIL import Image
 
 from dispatch.models import Assignment, UnclosedPlan
+from staffing.roles import Role
 from tests.conftest import T0
 from tests.dispatch.factories import CommunityFactory
+from tests.staffing.factories import user_with_role
 from tickets import services
 from tickets.choices import ExtensionCause, ExtensionState, Grade, Milestone, Returned, State
 from tickets.models import (
@@ -49,6 +52,9 @@ def _board_version(settings):
             "LOCATION": "dispatch-view-tests",
         },
     }
+    # Tickets made in a test commit nothing, so the version stays: the lanes are drawn anew
+    # on each request, except in the tests of keeping them.
+    settings.BOARD_LANES_CACHE_SECONDS = 0
     caches["shared"].clear()
     yield
     caches["shared"].clear()
@@ -301,6 +307,85 @@ def test_given_a_ticket_changed_when_the_board_polls_then_it_gets_the_lanes_and_
     page = response.content.decode()
     lane_of_card = page.rfind('data-lane="', 0, page.find(f'id="card-{ticket.number}"'))
     assert page.startswith('data-lane="verified"', lane_of_card)
+
+
+# The lanes kept for one version of the board.
+
+
+def _ticket_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if '"tickets_ticket"' in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_given_lanes_drawn_for_a_version_when_another_dispatcher_looks_then_no_ticket_is_read(
+    client, centre, make_ticket, clock, settings
+):
+    settings.BOARD_LANES_CACHE_SECONDS = 60
+    ticket = make_ticket()
+    other = Client()
+    other.force_login(user_with_role(Role.DISPATCHER))
+    client.force_login(centre.dispatcher)
+    first = client.get("/dispatch/lanes/").content.decode()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = other.get("/dispatch/lanes/").content.decode()
+
+    assert again == first
+    assert _card(again, ticket.number)
+    assert not _ticket_reads(queries)
+
+
+@pytest.mark.django_db
+def test_given_kept_lanes_when_a_ticket_changes_then_the_next_poll_draws_the_change(
+    client, centre, make_ticket, clock, settings, django_capture_on_commit_callbacks
+):
+    settings.BOARD_LANES_CACHE_SECONDS = 60
+    ticket = make_ticket()
+    client.force_login(centre.dispatcher)
+    etag = client.get("/dispatch/lanes/")["ETag"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_verify(actor=centre.dispatcher, ticket=ticket)
+    page = client.get("/dispatch/lanes/", HTTP_IF_NONE_MATCH=etag).content.decode()
+
+    lane_of_card = page.rfind('data-lane="', 0, page.find(f'id="card-{ticket.number}"'))
+    assert page.startswith('data-lane="verified"', lane_of_card)
+
+
+@pytest.mark.django_db
+def test_given_lanes_kept_in_one_language_when_read_in_another_then_they_are_drawn_in_it(
+    client, centre, make_ticket, clock, settings
+):
+    settings.BOARD_LANES_CACHE_SECONDS = 60
+    make_ticket()
+    client.force_login(centre.dispatcher)
+    chinese = client.get("/dispatch/lanes/").content.decode()
+
+    english = _english(client).get("/dispatch/lanes/", **ENGLISH).content.decode()
+
+    assert "派维修队" in chinese
+    assert "Send a crew" in english
+    assert "派维修队" not in english
+
+
+@pytest.mark.django_db
+def test_given_the_cache_down_when_the_board_opens_then_it_is_drawn_all_the_same(
+    client, centre, make_ticket, clock, settings, monkeypatch
+):
+    settings.BOARD_LANES_CACHE_SECONDS = 60
+    ticket = make_ticket()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for method in ("get", "set", "add"):
+        monkeypatch.setattr(caches["shared"], method, down)
+    client.force_login(centre.dispatcher)
+
+    response = client.get("/dispatch/")
+
+    assert response.status_code == 200
+    assert _card(response.content.decode(), ticket.number)
 
 
 # The send dialog.
