@@ -5,14 +5,13 @@ import hashlib
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
-from django.template import engines
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from callcentre.templating import partial_text, render_partial
 from dispatch import services
 from dispatch.board import board_lanes_drawn, board_version
 from dispatch.cards import lane_cards
@@ -44,8 +43,7 @@ def _lanes_html(request: HttpRequest, filters: BoardFilters, version: str) -> st
     # Everyone who may see every ticket sees the same lanes for the same filters.
     sees = "all" if request.user.has_perm("tickets.view_all_tickets") else request.user.pk
     key = _board_key(request, version, filters, sees, timezone.get_current_timezone_name())
-    # Jinja2 escaped every value it put in.
-    return mark_safe(board_lanes_drawn(key=key, draw=lambda: _draw_lanes(request, filters)))  # noqa: S308
+    return partial_text(board_lanes_drawn(key=key, draw=lambda: _draw_lanes(request, filters)))
 
 
 def _draw_lanes(request: HttpRequest, filters: BoardFilters) -> str:
@@ -54,8 +52,7 @@ def _draw_lanes(request: HttpRequest, filters: BoardFilters) -> str:
     shown = lane_cards(
         lanes, names=card_names(lanes=lanes), skills_on_duty=on_duty_skill_ids(), now=now
     )
-    template = engines["jinja2"].get_template("dispatch/_lanes.html")
-    return template.render({"lanes": shown, "no_tickets": _("No tickets")})
+    return render_partial("dispatch/_lanes.html", {"lanes": shown, "no_tickets": _("No tickets")})
 
 
 def _board_key(request: HttpRequest, version: str, filters: BoardFilters, *more) -> str:

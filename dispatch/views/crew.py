@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from callcentre.templating import render_partial
 from dispatch import forms, services
 from dispatch.cards import crew_rows
 from dispatch.selectors import CREW_LIST_SIZE, crew_of_user, crew_ticket_list
@@ -74,6 +75,7 @@ def crew_home(request: HttpRequest) -> HttpResponse:
         {
             "crew": crew,
             "tickets": tickets,
+            "crew_list": render_partial("dispatch/_crew_list.html", {"tickets": tickets}),
             "limit": CREW_LIST_SIZE,
         },
     )
