@@ -27,8 +27,18 @@ T0 = datetime(2026, 11, 16, 9, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     cache.clear()  # remembered permissions and policies belong to one test's database
+    # The cache every process of a site shares (the board's version and the lanes kept for
+    # it) belongs to one test's database too: test processes run side by side, each on its
+    # own database, and would otherwise read each other's boards.
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": tmp_path / "shared-cache",
+        },
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Static files are found in the apps, not in a collected manifest.
     settings.STORAGES = {
