@@ -1,0 +1,140 @@
+"""Working days by the official Chinese calendar, with the swapped weekends (调休).
+
+Every working-day deadline in the product counts through here. The official days come from
+the ``chinese_calendar`` package, which knows each year once the State Council has published
+its notice and refuses years it does not know; the centre's overrides (entered in the admin,
+say from next year's notice before the package has it) win over it. A day that neither knows
+raises ``CalendarUnknown``: counting every weekday as a working day would quietly move
+deadlines.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from followups.models import WorkingDayOverride
+from tickets.errors import ApplicationError
+
+# The working day's end, as the centre's offices keep it.
+END_OF_WORKING_DAY = time(17, 30)
+# The furthest a count of working days may run before it gives up: a year and a half.
+_MAX_DAYS = 550
+
+
+class Source(models.TextChoices):
+    OFFICIAL = "official", gettext_lazy("official calendar")
+    OVERRIDE = "override", gettext_lazy("the centre's override")
+    UNKNOWN = "unknown", gettext_lazy("not known")
+
+
+class CalendarUnknown(ApplicationError):
+    """A day that neither the official calendar nor an override knows."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            _(
+                "The working-day calendar has no data for %(year)s: enter that year's official "
+                "holidays as overrides in the administration."
+            )
+            % {"year": day.year},
+            code="conflict",
+            extra={"day": day.isoformat()},
+        )
+        self.day = day
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    is_working_day: bool | None  # None: not known
+    source: Source
+
+
+def calendar_days(*, start: date, end: date) -> list[CalendarDay]:
+    """Return every day from ``start`` to ``end`` (both included), each with its source."""
+    overrides = dict(
+        WorkingDayOverride.objects.filter(day__range=(start, end)).values_list(
+            "day", "is_working_day"
+        )
+    )
+    days = []
+    day = start
+    while day <= end:
+        if day in overrides:
+            days.append(CalendarDay(day, overrides[day], Source.OVERRIDE))
+        else:
+            try:
+                days.append(CalendarDay(day, chinese_calendar.is_workday(day), Source.OFFICIAL))
+            except NotImplementedError:  # the package's answer for a year it does not know
+                days.append(CalendarDay(day, None, Source.UNKNOWN))
+        day += timedelta(days=1)
+    return days
+
+
+class _Days:
+    """Working days read in runs of a month, for counts that walk many days."""
+
+    def __init__(self) -> None:
+        self._known: dict[date, CalendarDay] = {}
+
+    def is_working_day(self, day: date) -> bool:
+        if day not in self._known:
+            for known in calendar_days(start=day, end=day + timedelta(days=31)):
+                self._known[known.day] = known
+        found = self._known[day]
+        if found.is_working_day is None:
+            raise CalendarUnknown(day)
+        return found.is_working_day
+
+
+def is_working_day(day: date) -> bool:
+    """Return whether ``day`` is a working day; raise ``CalendarUnknown`` if nobody knows."""
+    return _Days().is_working_day(day)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """Return the working day ``days`` working days after ``start`` (``start`` not counted).
+
+    Zero days gives ``start`` itself if it is a working day, else the next one.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    calendar, day, left = _Days(), start, days
+    if left == 0:
+        while not calendar.is_working_day(day):
+            day = _next(day, start)
+        return day
+    while left:
+        day = _next(day, start)
+        if calendar.is_working_day(day):
+            left -= 1
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Return how many working days lie after ``start`` up to ``end`` (included)."""
+    calendar, day, count = _Days(), start, 0
+    while day < end:
+        day = _next(day, start)
+        count += calendar.is_working_day(day)
+    return count
+
+
+def working_day_deadline(received: datetime, days: int) -> datetime:
+    """Return the end of the working day ``days`` working days after ``received``, in the
+    centre's time zone: "within 3 working days of receipt"."""
+    local = timezone.localtime(received)
+    due_day = add_working_days(local.date(), days)
+    return timezone.make_aware(datetime.combine(due_day, END_OF_WORKING_DAY))
+
+
+def _next(day: date, start: date) -> date:
+    day += timedelta(days=1)
+    if (day - start).days > _MAX_DAYS:
+        raise CalendarUnknown(day)
+    return day
