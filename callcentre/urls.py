@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
+from followups.api import CalendarView
 from tickets.api import AuthTokenView
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("cti/events/", CtiEventView.as_view(), name="api-cti-events"),
     path("faq/", FaqSearchView.as_view(), name="api-faq"),
+    path("calendar/", CalendarView.as_view(), name="api-calendar"),
     path("", include("tickets.api_urls")),
 ]
 

@@ -1,0 +1,59 @@
+"""The working-day calendar over the API."""
+
+from datetime import date
+
+import pytest
+
+from followups.models import WorkingDayOverride
+
+pytestmark = pytest.mark.django_db
+
+
+def _calendar(client, start: str, end: str):
+    return client.get("/api/v1/calendar/", {"start": start, "end": end})
+
+
+def test_given_a_range_then_each_day_says_whether_it_is_worked_and_who_says_so(api, centre):
+    WorkingDayOverride.objects.create(day=date(2026, 10, 9), is_working_day=False, reason="区庆")
+
+    response = api(centre.agent).get(
+        "/api/v1/calendar/", {"start": "2026-10-07", "end": "2026-10-10"}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"date": "2026-10-07", "is_working_day": False, "source": "official"},
+        {"date": "2026-10-08", "is_working_day": True, "source": "official"},
+        {"date": "2026-10-09", "is_working_day": False, "source": "override"},
+        {"date": "2026-10-10", "is_working_day": True, "source": "official"},  # worked Saturday
+    ]
+
+
+def test_given_a_year_nobody_knows_then_its_days_are_unknown_not_guessed(api, centre):
+    response = api(centre.agent).get(
+        "/api/v1/calendar/", {"start": "2027-01-04", "end": "2027-01-04"}
+    )
+
+    assert response.json() == [{"date": "2027-01-04", "is_working_day": None, "source": "unknown"}]
+
+
+@pytest.mark.parametrize(
+    ("query", "wrong"),
+    [
+        ({}, {"start", "end"}),
+        ({"start": "2026-13-01", "end": "2026-12-31"}, {"start"}),
+        ({"start": "2026-10-10", "end": "2026-10-01"}, {"end"}),
+        ({"start": "2026-01-01", "end": "2027-01-02"}, {"end"}),  # 367 days
+    ],
+)
+def test_given_a_range_that_is_missing_wrong_or_too_long_then_it_says_which_field(
+    api, centre, query, wrong
+):
+    response = api(centre.agent).get("/api/v1/calendar/", query)
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == wrong
+
+
+def test_given_no_credentials_then_the_calendar_is_refused(api):
+    assert _calendar(api(), "2026-10-07", "2026-10-07").status_code == 401
