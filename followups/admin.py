@@ -1,6 +1,15 @@
+import calendar
+from datetime import date, timedelta
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from followups.models import WorkingDayOverride
+from followups.workdays import calendar_days, calendar_gaps
 
 
 @admin.register(WorkingDayOverride)
@@ -15,3 +24,50 @@ class WorkingDayOverrideAdmin(admin.ModelAdmin):
         if not change:
             obj.entered_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        month_view = self.admin_site.admin_view(self.month_view)
+        return [
+            path("calendar/", month_view, name="followups_workingdayoverride_calendar"),
+            *super().get_urls(),
+        ]
+
+    def month_view(self, request):
+        """The working-day calendar of one month, as every working-day deadline counts it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        first = _month(request.GET.get("month", "")) or today.replace(day=1)
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        known = {day.day: day for day in calendar_days(start=first, end=last)}
+        weeks = [
+            [known.get(day) for day in week]
+            for week in calendar.Calendar().monthdatescalendar(first.year, first.month)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Working days, %(month)s") % {"month": f"{first:%Y-%m}"},
+            "month": first,
+            "previous": f"{first - timedelta(days=1):%Y-%m}",
+            "next": f"{last + timedelta(days=1):%Y-%m}",
+            "weeks": weeks,
+            "gaps": calendar_gaps(today=today),
+            "entered": set(
+                WorkingDayOverride.objects.filter(day__range=(first, last)).values_list(
+                    "day", flat=True
+                )
+            ),
+            "can_add": self.has_add_permission(request),
+        }
+        template = "admin/followups/workingdayoverride/calendar.html"
+        return TemplateResponse(request, template, context)
+
+
+def _month(value: str) -> date | None:
+    """Return the first day of the month ``value`` names (YYYY-MM), or None."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None

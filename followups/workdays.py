@@ -3,9 +3,9 @@
 Every working-day deadline in the product counts through here. The official days come from
 the ``chinese_calendar`` package, which knows each year once the State Council has published
 its notice and refuses years it does not know; the centre's overrides (entered in the admin,
-say from next year's notice before the package has it) win over it. A day that neither knows
-raises ``CalendarUnknown``: counting every weekday as a working day would quietly move
-deadlines.
+say from next year's notice before the package has it) win over it. A day of a year that
+neither knows raises ``CalendarUnknown``: counting every weekday as a working day would
+quietly move deadlines.
 """
 
 from dataclasses import dataclass
@@ -56,24 +56,62 @@ class CalendarDay:
 
 
 def calendar_days(*, start: date, end: date) -> list[CalendarDay]:
-    """Return every day from ``start`` to ``end`` (both included), each with its source."""
+    """Return every day from ``start`` to ``end`` (both included), each with its source.
+
+    In a year the package does not know but the centre has entered days for (next year's
+    notice), the days it did not enter follow the week: Monday to Friday worked.
+    """
     overrides = dict(
         WorkingDayOverride.objects.filter(day__range=(start, end)).values_list(
             "day", "is_working_day"
         )
+    )
+    entered_years = set(
+        WorkingDayOverride.objects.filter(day__year__gte=start.year, day__year__lte=end.year)
+        .values_list("day__year", flat=True)
+        .distinct()
     )
     days = []
     day = start
     while day <= end:
         if day in overrides:
             days.append(CalendarDay(day, overrides[day], Source.OVERRIDE))
+        elif official_year_known(day.year):
+            days.append(CalendarDay(day, chinese_calendar.is_workday(day), Source.OFFICIAL))
+        elif day.year in entered_years:
+            days.append(CalendarDay(day, day.weekday() < 5, Source.OVERRIDE))
         else:
-            try:
-                days.append(CalendarDay(day, chinese_calendar.is_workday(day), Source.OFFICIAL))
-            except NotImplementedError:  # the package's answer for a year it does not know
-                days.append(CalendarDay(day, None, Source.UNKNOWN))
+            days.append(CalendarDay(day, None, Source.UNKNOWN))
         day += timedelta(days=1)
     return days
+
+
+def official_year_known(year: int) -> bool:
+    """Return whether the calendar package has the State Council's notice for ``year``."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:  # the package's answer for a year it does not know
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class CalendarGap:
+    year: int
+    entered: int  # days the centre has entered for it
+
+
+def calendar_gaps(*, today: date) -> list[CalendarGap]:
+    """Return the years the product will count working days in soon that the package does
+    not know: this year, and from October (when the State Council publishes the coming
+    year's notice) the next one too."""
+    years = [today.year, today.year + 1] if today.month >= 10 else [today.year]
+    gaps = []
+    for year in years:
+        if not official_year_known(year):
+            entered = WorkingDayOverride.objects.filter(day__year=year).count()
+            gaps.append(CalendarGap(year=year, entered=entered))
+    return gaps
 
 
 class _Days:

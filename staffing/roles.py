@@ -26,6 +26,7 @@ _CONFIGURATION_MODELS = [
     "dispatch.department",
     "callcentre.faqentry",
     "callcentre.caller",
+    "followups.workingdayoverride",
 ]
 
 

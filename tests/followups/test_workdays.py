@@ -10,6 +10,7 @@ from followups.workdays import (
     Source,
     add_working_days,
     calendar_days,
+    calendar_gaps,
     is_working_day,
     working_day_deadline,
     working_days_between,
@@ -93,3 +94,34 @@ def test_a_working_day_deadline_ends_at_the_close_of_that_day_in_the_centres_tim
 def test_a_count_running_into_an_unknown_year_raises_the_clear_error():
     with pytest.raises(CalendarUnknown):
         add_working_days(date(2026, 12, 30), 5)
+
+
+def test_in_a_year_known_only_by_the_centres_entries_other_days_follow_the_week():
+    WorkingDayOverride.objects.create(day=date(2027, 1, 1), is_working_day=False, reason="元旦")
+
+    days = {d.day: d for d in calendar_days(start=date(2027, 1, 1), end=date(2027, 1, 4))}
+
+    assert days[date(2027, 1, 1)].is_working_day is False  # entered: a Friday off
+    assert days[date(2027, 1, 2)].is_working_day is False  # Saturday
+    assert days[date(2027, 1, 4)].is_working_day is True  # Monday
+    assert {d.source for d in days.values()} == {Source.OVERRIDE}
+
+
+@pytest.mark.parametrize(
+    ("today", "years"),
+    [
+        (date(2026, 6, 1), []),  # the package knows 2026
+        (date(2026, 10, 1), [2027]),  # the coming year's notice is due
+        (date(2027, 3, 1), [2027]),
+    ],
+)
+def test_the_years_to_enter_are_this_one_and_from_october_the_next(today, years):
+    assert [gap.year for gap in calendar_gaps(today=today)] == years
+
+
+def test_a_year_to_enter_says_how_many_days_the_centre_has_entered():
+    WorkingDayOverride.objects.create(day=date(2027, 1, 1), is_working_day=False, reason="元旦")
+
+    (gap,) = calendar_gaps(today=date(2026, 11, 16))
+
+    assert (gap.year, gap.entered) == (2027, 1)
