@@ -56,7 +56,7 @@ class CrewAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "time_limit_hours", "is_active"]
+    list_display = ["code", "name", "time_limit_hours", "time_limit_working_days", "is_active"]
     filter_horizontal = ["members"]
 
 

@@ -139,6 +139,15 @@ class Department(models.Model):
         default=24,
         help_text=_("A referred ticket is answered within this many hours of the referral."),
     )
+    time_limit_working_days = models.PositiveSmallIntegerField(
+        _("time limit (working days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When set, a referred ticket is answered by the end of the working day this many "
+            "working days after the referral, and the hours are not used."
+        ),
+    )
     is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:

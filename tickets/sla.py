@@ -7,6 +7,7 @@ minutes. Working-day clocks (complaints, callbacks) use the working-day calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from followups.workdays import working_day_deadline
 from tickets.choices import ExtensionState, Milestone
 from tickets.milestones import MILESTONES
 from tickets.models import SlaPolicy, Ticket
@@ -61,7 +62,11 @@ def deadlines_for_ticket(*, ticket: Ticket, policy: SlaPolicy) -> dict[str, date
 
 
 def referral_due(*, department, referred_at: datetime) -> datetime:
-    """Return when a department must answer a ticket referred to it at ``referred_at``."""
+    """Return when a department must answer a ticket referred to it at ``referred_at``: at
+    the end of a working day when its limit is in working days (raising ``CalendarUnknown``
+    for a year the calendar does not know), else so many hours later."""
+    if department.time_limit_working_days is not None:
+        return working_day_deadline(referred_at, department.time_limit_working_days)
     return referred_at + timedelta(hours=department.time_limit_hours)
 
 

@@ -1,6 +1,6 @@
 """Writes of dispatch: sending work, the crews' answers, the messages they cause, the crews."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +10,8 @@ from kombu.exceptions import OperationalError
 from dispatch import services
 from dispatch.models import Assignment, OutboundMessage, SmsRecord, UnclosedPlan
 from dispatch.tasks import messages_retry
+from followups.workdays import CalendarUnknown
+from tests.conftest import SHANGHAI
 from tickets import services as ticket_services
 from tickets.choices import ExtensionCause, ExtensionState, Milestone, Returned, State
 from tickets.errors import ApplicationError
@@ -93,6 +95,57 @@ def test_given_a_new_consult_when_sent_to_a_department_then_it_answers_within_it
     assert (ticket.state, ticket.department) == (State.REFERRED, centre.department)
     assert _actions(ticket) == [Action.CREATED, Action.VERIFIED, Action.REFERRED]
     assert ticket.resolve_due == ticket.dispatched_at + timedelta(hours=8)
+
+
+def _in_working_days(department, days: int = 1) -> None:
+    department.time_limit_working_days = days
+    department.save(update_fields=["time_limit_working_days"])
+
+
+def test_given_a_limit_in_working_days_then_the_answer_is_due_at_the_end_of_the_next_one(
+    centre, make_ticket, clock
+):
+    _in_working_days(centre.department)
+    ticket = make_ticket(State.NEW, fault_type=centre.billing)  # Monday 09:00
+
+    services.ticket_send_to_department(
+        actor=centre.dispatcher, ticket=ticket, department=centre.department
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.resolve_due == datetime(2026, 11, 17, 17, 30, tzinfo=SHANGHAI)
+
+
+def test_given_a_limit_in_working_days_then_the_national_day_holiday_is_not_counted(
+    centre, make_ticket, clock
+):
+    _in_working_days(centre.department)
+    clock.move_to(datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI))
+    ticket = make_ticket(State.NEW, fault_type=centre.billing)
+
+    services.ticket_send_to_department(
+        actor=centre.dispatcher, ticket=ticket, department=centre.department
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.resolve_due == datetime(2026, 10, 8, 17, 30, tzinfo=SHANGHAI)
+
+
+def test_given_a_year_the_calendar_does_not_know_then_the_referral_is_refused_unchanged(
+    centre, make_ticket, clock
+):
+    _in_working_days(centre.department)
+    clock.move_to(datetime(2026, 12, 31, 10, 0, tzinfo=SHANGHAI))
+    ticket = make_ticket(State.NEW, fault_type=centre.billing)
+
+    with pytest.raises(CalendarUnknown) as refused:
+        services.ticket_send_to_department(
+            actor=centre.dispatcher, ticket=ticket, department=centre.department
+        )
+
+    assert refused.value.code == "conflict"
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.department) == (State.NEW, None)
 
 
 # The crew declines; the dispatcher sends again.
