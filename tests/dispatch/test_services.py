@@ -102,25 +102,26 @@ def _in_working_days(department, days: int = 1) -> None:
     department.save(update_fields=["time_limit_working_days"])
 
 
-def test_given_a_limit_in_working_days_then_the_answer_is_due_at_the_end_of_the_next_one(
-    centre, make_ticket, clock
+@pytest.mark.parametrize(
+    ("referred", "due"),
+    [
+        # A Monday morning: the end of Tuesday.
+        (
+            datetime(2026, 11, 16, 9, 0, tzinfo=SHANGHAI),
+            datetime(2026, 11, 17, 17, 30, tzinfo=SHANGHAI),
+        ),
+        # The eve of National Day: the holiday (10-01 to 10-07) is not counted.
+        (
+            datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI),
+            datetime(2026, 10, 8, 17, 30, tzinfo=SHANGHAI),
+        ),
+    ],
+)
+def test_given_a_limit_in_working_days_then_the_answer_is_due_at_the_end_of_that_day(
+    centre, make_ticket, clock, referred, due
 ):
     _in_working_days(centre.department)
-    ticket = make_ticket(State.NEW, fault_type=centre.billing)  # Monday 09:00
-
-    services.ticket_send_to_department(
-        actor=centre.dispatcher, ticket=ticket, department=centre.department
-    )
-
-    ticket.refresh_from_db()
-    assert ticket.resolve_due == datetime(2026, 11, 17, 17, 30, tzinfo=SHANGHAI)
-
-
-def test_given_a_limit_in_working_days_then_the_national_day_holiday_is_not_counted(
-    centre, make_ticket, clock
-):
-    _in_working_days(centre.department)
-    clock.move_to(datetime(2026, 9, 30, 15, 0, tzinfo=SHANGHAI))
+    clock.move_to(referred)
     ticket = make_ticket(State.NEW, fault_type=centre.billing)
 
     services.ticket_send_to_department(
@@ -128,7 +129,7 @@ def test_given_a_limit_in_working_days_then_the_national_day_holiday_is_not_coun
     )
 
     ticket.refresh_from_db()
-    assert ticket.resolve_due == datetime(2026, 10, 8, 17, 30, tzinfo=SHANGHAI)
+    assert ticket.resolve_due == due
 
 
 def test_given_a_year_the_calendar_does_not_know_then_the_referral_is_refused_unchanged(
