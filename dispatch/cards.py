@@ -134,14 +134,7 @@ def card_for(
         grade=row.grade,
         grade_label=locale.grades[row.grade],
         fault=names.fault_types.get(row.fault_type_id, ""),
-        address=address_line(
-            community=names.communities.get(row.community_id, ""),
-            address=row.address,
-            building=row.building,
-            unit=row.unit,
-            room=row.room,
-            translate=locale.translate,
-        ),
+        address=_address(row, names.communities.get(row.community_id, ""), locale),
         where=crew_or_district or "",
         countdown=countdown_for(row, now=now, locale=locale),
         returned=locale.returned[row.returned] if row.returned else "",
@@ -155,6 +148,17 @@ def card_for(
         else [],
         send_url=urls.of(urls.send, row.number) if sendable else "",
         send_label=(locale.refer if consult else locale.send) if sendable else "",
+    )
+
+
+def _address(row, community: str, locale: CardLocale) -> str:
+    return address_line(
+        community=community,
+        address=row.address,
+        building=row.building,
+        unit=row.unit,
+        room=row.room,
+        translate=locale.translate,
     )
 
 
@@ -218,14 +222,7 @@ def crew_rows(rows: list, *, now: datetime) -> list[CrewRow]:
             state_label=locale.states[row.state],
             countdown=countdown_for(row, now=now, locale=locale),
             fault=row.fault_type__name,
-            address=address_line(
-                community=row.community__name or "",
-                address=row.address,
-                building=row.building,
-                unit=row.unit,
-                room=row.room,
-                translate=locale.translate,
-            ),
+            address=_address(row, row.community__name or "", locale),
             received=row.received_at.astimezone(locale.time_zone).strftime("%m-%d %H:%M"),
         )
         for row in rows

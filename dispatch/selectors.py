@@ -249,10 +249,7 @@ def board_lanes(*, user, filters: BoardFilters, now: datetime, size: int = LANE_
     parts = [
         rows_of.filter(state=state).order_by(_LANE_ORDER[state], "id")[:size] for state in LANES
     ]
-    if connection.features.supports_slicing_ordering_in_compound:
-        rows = list(parts[0].union(*parts[1:], all=True))
-    else:
-        rows = [row for part in parts for row in part]
+    rows = _read_together(parts)
     by_state: dict[str, list] = {state: [] for state in LANES}
     for row in rows:
         by_state[row.state].append(row)
@@ -266,6 +263,14 @@ def board_lanes(*, user, filters: BoardFilters, now: datetime, size: int = LANE_
         )
         for state in LANES
     ]
+
+
+def _read_together(parts: list[QuerySet]) -> list:
+    """Return the rows of ``parts`` in one query (a ``UNION ALL``) where the database can
+    combine sliced and ordered queries, else one query each."""
+    if connection.features.supports_slicing_ordering_in_compound:
+        return list(parts[0].union(*parts[1:], all=True))
+    return [row for part in parts for row in part]
 
 
 def _lane_counts(tickets: QuerySet[Ticket], *, states: list[str]) -> dict[str, int]:
@@ -323,12 +328,7 @@ def card_names(*, lanes: list[Lane]) -> CardNames:
         named(Crew, "crew_id"),
         named(District, "district_id"),
     ]
-    # Sliced or not, four small reads by id: one round trip where the database combines them.
-    if connection.features.supports_slicing_ordering_in_compound:
-        found = list(parts[0].union(*parts[1:], all=True))
-    else:
-        found = [row for part in parts for row in part]
-    for column, pk, name, skill in found:
+    for column, pk, name, skill in _read_together(parts):
         names[column][pk] = name
         if column == "fault_type_id":
             skills[pk] = skill

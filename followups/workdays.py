@@ -71,12 +71,13 @@ def calendar_days(*, start: date, end: date) -> list[CalendarDay]:
         .values_list("day__year", flat=True)
         .distinct()
     )
+    official_years = {y for y in range(start.year, end.year + 1) if official_year_known(y)}
     days = []
     day = start
     while day <= end:
         if day in overrides:
             days.append(CalendarDay(day, overrides[day], Source.OVERRIDE))
-        elif official_year_known(day.year):
+        elif day.year in official_years:
             days.append(CalendarDay(day, chinese_calendar.is_workday(day), Source.OFFICIAL))
         elif day.year in entered_years:
             days.append(CalendarDay(day, day.weekday() < 5, Source.OVERRIDE))
