@@ -216,6 +216,9 @@ CTI_MAX_SKEW = int(os.environ.get("CTI_MAX_SKEW", "300"))
 RELATED_TICKET_HOURS = int(os.environ.get("RELATED_TICKET_HOURS", "6"))
 # ... and in communities whose centre is this close (0 for the same community only).
 RELATED_TICKET_RADIUS_KM = float(os.environ.get("RELATED_TICKET_RADIUS_KM", "0.5"))
+# When the shifts hand over (local time): a complaint's first reply is due within the hour,
+# and before the shift that took it goes home.
+SHIFT_CHANGES = os.environ.get("SHIFT_CHANGES", "08:00,20:00").split(",")
 
 # A shared cache (Redis) in production, so that every process sees an edit at once. Without
 # CACHE_URL, each process keeps its own, and what every process must agree on (the board's
@@ -280,6 +283,16 @@ CELERY_BEAT_SCHEDULE = {
     "breaches-notify": {
         "task": "dispatch.tasks.breaches_notify",
         "schedule": 60.0,
+    },
+    # Callbacks the rules ask for, from the tickets dispatched, received or closed since.
+    "callbacks-schedule": {
+        "task": "followups.tasks.callbacks_schedule",
+        "schedule": 300.0,
+    },
+    # Key and special accounts whose half-yearly callback comes near.
+    "account-callbacks-schedule": {
+        "task": "followups.tasks.account_callbacks_schedule",
+        "schedule": crontab(hour=6, minute=0),
     },
     # Old receipts of crew actions (kept so that a retried submission does not act twice).
     "action-receipts-clear": {

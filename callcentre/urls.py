@@ -36,6 +36,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("dispatch/", include("dispatch.urls")),
     path("crew/", include("dispatch.crew_urls")),
+    path("callbacks/", include("followups.urls")),
     # Public pages (no login): a ticket's status and its completion slip.
     path("status/", include("tickets.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

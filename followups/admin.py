@@ -8,7 +8,15 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from followups.models import WorkingDayOverride
+from followups.models import (
+    Accountability,
+    Callback,
+    CallbackAttempt,
+    CallbackRule,
+    CallbackSampling,
+    Complaint,
+    WorkingDayOverride,
+)
 from followups.workdays import calendar_days, calendar_gaps
 
 
@@ -71,3 +79,88 @@ def _month(value: str) -> date | None:
         return date(year, month, 1)
     except ValueError:
         return None
+
+
+class CallbackSamplingInline(admin.TabularInline):
+    model = CallbackSampling
+    extra = 0
+
+
+@admin.register(CallbackRule)
+class CallbackRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "trigger",
+        "channel",
+        "category",
+        "due_days",
+        "day_kind",
+        "sampling_percent",
+        "on_unsatisfied",
+        "deduction_points",
+        "is_active",
+    ]
+    list_editable = ["is_active"]
+    readonly_fields = ["scanned_through"]
+    inlines = [CallbackSamplingInline]
+
+
+class CallbackAttemptInline(admin.TabularInline):
+    model = CallbackAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "by", "reached", "note"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by the workbench only: read here, never changed by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Callback)
+class CallbackAdmin(_ReadOnly):
+    list_display = ["phone", "name", "rule", "ticket", "state", "due_at", "satisfaction", "done_at"]
+    list_filter = ["state", "satisfaction", "rule"]
+    search_fields = ["phone", "name", "ticket__number"]
+    list_select_related = ["rule", "ticket"]
+    raw_id_fields = ["ticket", "caller", "follows", "complaint"]
+    inlines = [CallbackAttemptInline]
+    show_full_result_count = False
+
+
+@admin.register(Accountability)
+class AccountabilityAdmin(admin.ModelAdmin):
+    list_display = ["recorded_at", "ticket", "crew", "department", "person", "deduction_points"]
+    list_filter = ["crew", "department"]
+    search_fields = ["ticket__number", "person", "reason"]
+    list_select_related = ["ticket", "crew", "department"]
+    raw_id_fields = ["callback", "ticket"]
+    readonly_fields = ["callback", "ticket", "recorded_by", "recorded_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(_ReadOnly):
+    list_display = [
+        "ticket",
+        "first_reply_due",
+        "first_replied_at",
+        "final_reply_due",
+        "final_replied_at",
+    ]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket"]

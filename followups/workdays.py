@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from followups.models import WorkingDayOverride
 from tickets.errors import ApplicationError
 
-# The working day's end, as the centre's offices keep it.
+# The working day, as the centre's offices keep it.
+START_OF_WORKING_DAY = time(8, 30)
 END_OF_WORKING_DAY = time(17, 30)
 # The furthest a count of working days may run before it gives up: a year and a half.
 _MAX_DAYS = 550
@@ -115,8 +116,12 @@ def calendar_gaps(*, today: date) -> list[CalendarGap]:
     return gaps
 
 
-class _Days:
-    """Working days read in runs of a month, for counts that walk many days."""
+class WorkingCalendar:
+    """Working days read in runs of a month, for counts that walk many days.
+
+    A batch that computes many deadlines keeps one of these, so it reads the overrides once
+    per month it touches rather than once per deadline.
+    """
 
     def __init__(self) -> None:
         self._known: dict[date, CalendarDay] = {}
@@ -130,46 +135,66 @@ class _Days:
             raise CalendarUnknown(day)
         return found.is_working_day
 
+    def add_working_days(self, start: date, days: int) -> date:
+        """Return the working day ``days`` working days after ``start`` (``start`` not
+        counted). Zero days gives ``start`` itself if it is a working day, else the next one.
+        """
+        if days < 0:
+            raise ValueError("days must not be negative")
+        day, left = start, days
+        if left == 0:
+            while not self.is_working_day(day):
+                day = _next(day, start)
+            return day
+        while left:
+            day = _next(day, start)
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Return how many working days lie after ``start`` up to ``end`` (included)."""
+        day, count = start, 0
+        while day < end:
+            day = _next(day, start)
+            count += self.is_working_day(day)
+        return count
+
+    def deadline(self, received: datetime, days: int) -> datetime:
+        """Return the end of the working day ``days`` working days after ``received``, in
+        the centre's time zone: "within 3 working days of receipt"."""
+        due_day = self.add_working_days(timezone.localtime(received).date(), days)
+        return end_of_working_day(due_day)
+
+
+def start_of_working_day(day: date) -> datetime:
+    """Return the start of the working day on ``day``, in the centre's time zone."""
+    return timezone.make_aware(datetime.combine(day, START_OF_WORKING_DAY))
+
+
+def end_of_working_day(day: date) -> datetime:
+    """Return the end of the working day on ``day``, in the centre's time zone."""
+    return timezone.make_aware(datetime.combine(day, END_OF_WORKING_DAY))
+
 
 def is_working_day(day: date) -> bool:
     """Return whether ``day`` is a working day; raise ``CalendarUnknown`` if nobody knows."""
-    return _Days().is_working_day(day)
+    return WorkingCalendar().is_working_day(day)
 
 
 def add_working_days(start: date, days: int) -> date:
-    """Return the working day ``days`` working days after ``start`` (``start`` not counted).
-
-    Zero days gives ``start`` itself if it is a working day, else the next one.
-    """
-    if days < 0:
-        raise ValueError("days must not be negative")
-    calendar, day, left = _Days(), start, days
-    if left == 0:
-        while not calendar.is_working_day(day):
-            day = _next(day, start)
-        return day
-    while left:
-        day = _next(day, start)
-        if calendar.is_working_day(day):
-            left -= 1
-    return day
+    """Return the working day ``days`` working days after ``start``; see ``WorkingCalendar``."""
+    return WorkingCalendar().add_working_days(start, days)
 
 
 def working_days_between(start: date, end: date) -> int:
     """Return how many working days lie after ``start`` up to ``end`` (included)."""
-    calendar, day, count = _Days(), start, 0
-    while day < end:
-        day = _next(day, start)
-        count += calendar.is_working_day(day)
-    return count
+    return WorkingCalendar().working_days_between(start, end)
 
 
 def working_day_deadline(received: datetime, days: int) -> datetime:
-    """Return the end of the working day ``days`` working days after ``received``, in the
-    centre's time zone: "within 3 working days of receipt"."""
-    local = timezone.localtime(received)
-    due_day = add_working_days(local.date(), days)
-    return timezone.make_aware(datetime.combine(due_day, END_OF_WORKING_DAY))
+    """Return the end of the working day ``days`` working days after ``received``."""
+    return WorkingCalendar().deadline(received, days)
 
 
 def _next(day: date, start: date) -> date:

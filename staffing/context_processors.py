@@ -18,6 +18,8 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_perm("tickets.view_crew_tickets"):
         links.append((reverse("crew:home"), _("My crew")))
     links.append((reverse("tickets:list"), _("Tickets")))
+    if user.has_perm("followups.record_callback"):
+        links.append((reverse("followups:queue"), _("Callbacks")))
     if user.has_perm("tickets.review_ticket"):
         links.append((reverse("tickets:review"), _("Re-check")))
         links.append((reverse("ledger"), _("Special events")))

@@ -27,6 +27,8 @@ _CONFIGURATION_MODELS = [
     "callcentre.faqentry",
     "callcentre.caller",
     "followups.workingdayoverride",
+    "followups.callbackrule",
+    "followups.callbacksampling",
 ]
 
 
@@ -44,7 +46,10 @@ _FRONT_DESK = [
     "tickets.refer_on_intake",
     "tickets.merge_ticket",
     "callcentre.view_faqentry",
+    "followups.record_callback",
 ]
+# Who decides what is done about an unsatisfied customer, and reads the daily lists.
+_FOLLOW_UP_LEAD = ["followups.decide_unsatisfied", "followups.view_callback_lists"]
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: _FRONT_DESK,
@@ -58,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.cancel_ticket",
         "tickets.reopen_ticket",
         "tickets.approve_extension",
+        *_FOLLOW_UP_LEAD,
     ],
     Role.DISPATCHER: [
         *_FRONT_DESK,
@@ -94,6 +100,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "dispatch.view_smsrecord",
         "dispatch.view_assignment",
         "dispatch.view_unclosedplan",
+        *_FOLLOW_UP_LEAD,
+        # Callbacks and complaints read in the admin; accountability records corrected there.
+        "followups.view_callback",
+        "followups.view_complaint",
+        "followups.view_accountability",
+        "followups.change_accountability",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

@@ -15,6 +15,8 @@ class Category(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
     CONSULT = "consult", _("Consult")
     SUGGESTION = "suggestion", _("Suggestion")
+    # A new connection or a transfer of the account (接水、过户), called back when finished.
+    APPLICATION = "application", _("Connection or transfer")
 
 
 class Channel(models.TextChoices):
@@ -26,6 +28,8 @@ class Channel(models.TextChoices):
     MAYOR_MAILBOX = "mayor_mailbox", _("Mayor's mailbox")
     MEDIA = "media", _("Media")
     WALK_IN = "walk_in", _("Walk-in")
+    # Opened from a callback whose customer was not satisfied.
+    CALLBACK = "callback", _("Callback")
 
 
 class State(models.TextChoices):

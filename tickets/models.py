@@ -335,6 +335,8 @@ class Ticket(ConcurrentTransitionMixin, ServiceAddress):
             models.Index(fields=["crew", "state"], name="ticket_crew_state_idx"),
             models.Index(fields=["district", "state"], name="ticket_district_state_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
+            # The callback rules read what was dispatched since they last looked.
+            models.Index(fields=["dispatched_at"], name="ticket_dispatched_at_idx"),
             models.Index(
                 fields=["community", "building", "unit", "-received_at"],
                 name="ticket_address_idx",

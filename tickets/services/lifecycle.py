@@ -480,8 +480,13 @@ def ticket_merge(*, actor, ticket: Ticket, parent: Ticket, reason: str = "") -> 
 
 
 @transaction.atomic
-def ticket_reopen(*, actor, ticket: Ticket, reason: str) -> Ticket:
-    """Reopen a closed ticket (an unsatisfied callback, a repeat complaint); clocks restart."""
+def ticket_reopen(
+    *, actor, ticket: Ticket, reason: str, by_rule: bool = False, data: dict | None = None
+) -> Ticket:
+    """Reopen a closed ticket (an unsatisfied callback, a repeat complaint); clocks restart.
+
+    ``by_rule``: reopened by the callback rule on what ``actor`` recorded, not by their role.
+    """
     require_text(reason=reason)
     ticket = transition(
         actor=actor,
@@ -501,6 +506,8 @@ def ticket_reopen(*, actor, ticket: Ticket, reason: str) -> Ticket:
             "department",
         ],
         reason=reason,
+        data=data,
+        by_rule=by_rule,
     )
     for field, value in deadlines_for_ticket(
         ticket=ticket, policy=policy_for(ticket.grade)

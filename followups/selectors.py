@@ -1,0 +1,146 @@
+"""Reads of the follow-ups that pages and exports share; each applies who may see what."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from followups.models import Callback, Complaint
+from tickets.errors import ApplicationError
+from tickets.models import Ticket
+from tickets.selectors import ticket_visibility_filter, ticket_with_history
+
+QUEUE_SIZE = 50
+HISTORY_SIZE = 10
+
+
+def callbacks_for_user(*, user) -> QuerySet[Callback]:
+    """Return the callbacks ``user`` may see: those of the tickets they may see."""
+    visible = ticket_visibility_filter(user=user)
+    if visible is None:
+        return Callback.objects.all()
+    # An account's callback is about no ticket; only who sees every ticket makes it.
+    return Callback.objects.filter(ticket__in=Ticket.objects.filter(visible).values("pk"))
+
+
+@dataclass(frozen=True)
+class Queue:
+    callbacks: list[Callback]
+    ready: int  # may be called now
+    overdue: int  # of those, past their deadline
+    later: int  # to try again later, or tomorrow's
+
+
+def callback_queue(*, user, now: datetime, limit: int = QUEUE_SIZE) -> Queue:
+    """Return the callbacks to make now, the earliest deadline first (so the overdue ones
+    lead), with how many are ready, overdue and waiting for a later time."""
+    pending = callbacks_for_user(user=user).filter(state=Callback.State.PENDING)
+    ready = Q(callable_at__lte=now)
+    counts = pending.aggregate(
+        ready=Count("pk", filter=ready),
+        overdue=Count("pk", filter=ready & Q(due_at__lt=now)),
+        later=Count("pk", filter=~ready),
+    )
+    callbacks = list(
+        pending.filter(ready)
+        .select_related("rule", "ticket__fault_type", "ticket__community")
+        .order_by("due_at", "id")[:limit]
+    )
+    return Queue(callbacks=callbacks, **counts)
+
+
+@dataclass(frozen=True)
+class CallbackPage:
+    callback: Callback
+    ticket: Ticket | None  # with its timeline
+    earlier_tickets: list[Ticket]  # the customer's other tickets, newest first
+    earlier_callbacks: list[Callback]
+
+
+def callback_for_user(*, user, pk: int) -> CallbackPage:
+    """Return a callback with what the agent reads beside it, if ``user`` may see it."""
+    callback = (
+        callbacks_for_user(user=user)
+        .select_related("rule", "ticket__fault_type", "caller", "follows", "complaint")
+        .filter(pk=pk)
+        .first()
+    )
+    if callback is None:
+        raise ApplicationError(_("No such callback."), code="not_found")
+    ticket = ticket_with_history(callback.ticket) if callback.ticket else None
+    earlier = (
+        Ticket.objects.filter(caller_phone=callback.phone)
+        .exclude(pk=callback.ticket_id)
+        .select_related("fault_type")
+        .order_by("-received_at")[:HISTORY_SIZE]
+    )
+    earlier_callbacks = (
+        Callback.objects.filter(phone=callback.phone, done_at__isnull=False)
+        .exclude(pk=callback.pk)
+        .select_related("rule")
+        .order_by("-created_at")[:HISTORY_SIZE]
+    )
+    attempts = list(callback.attempt_log.select_related("by"))
+    callback.attempt_list = attempts
+    return CallbackPage(
+        callback=callback,
+        ticket=ticket,
+        earlier_tickets=list(earlier),
+        earlier_callbacks=list(earlier_callbacks),
+    )
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Return the start of ``day`` and of the next, in the centre's time zone."""
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, timezone.make_aware(
+        datetime.combine(day + timedelta(days=1), datetime.min.time())
+    )
+
+
+def callback_register(*, day: date) -> QuerySet[Callback]:
+    """Return the callback register (回访登记表) of ``day``: every callback finished that
+    day, reached or not, with its result and who answers for an unsatisfied customer."""
+    start, end = day_bounds(day)
+    return (
+        Callback.objects.filter(done_at__gte=start, done_at__lt=end)
+        .select_related(
+            "rule",
+            "ticket__fault_type",
+            "done_by",
+            "complaint",
+            "accountability__crew",
+            "accountability__department",
+        )
+        .order_by("done_at", "id")
+    )
+
+
+def complaints_overdue(*, as_of: datetime) -> QuerySet[Complaint]:
+    """Return the complaints past a reply limit and still unanswered at ``as_of`` (逾期未处理
+    明细): the first reply, or the final one after the department answered."""
+    first_late = Q(first_reply_due__lt=as_of) & (
+        Q(first_replied_at__isnull=True) | Q(first_replied_at__gt=as_of)
+    )
+    final_late = Q(final_reply_due__lt=as_of) & (
+        Q(final_replied_at__isnull=True) | Q(final_replied_at__gt=as_of)
+    )
+    return (
+        Complaint.objects.filter(first_late | final_late, ticket__received_at__lt=as_of)
+        .select_related("ticket__fault_type", "ticket__department", "ticket__crew")
+        .order_by("first_reply_due")
+    )
+
+
+def complaints_awaiting_reply(*, user) -> QuerySet[Complaint]:
+    """Return the complaints still owed a first or a final reply, the nearest deadline first."""
+    complaints = Complaint.objects.filter(
+        Q(first_replied_at__isnull=True)
+        | Q(final_reply_due__isnull=False, final_replied_at__isnull=True)
+    )
+    visible = ticket_visibility_filter(user=user)
+    if visible is not None:
+        complaints = complaints.filter(ticket__in=Ticket.objects.filter(visible).values("pk"))
+    return complaints.select_related("ticket__fault_type").order_by("first_reply_due")
