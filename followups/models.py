@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from tickets.choices import Category, Channel, Grade
 
@@ -253,7 +254,7 @@ class Callback(models.Model):
         related_name="second_callback",
     )
     name = models.CharField(_("name"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=32)
+    phone = PhoneNumberField(_("phone"))
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.PENDING
     )

@@ -141,7 +141,7 @@ def _callback_for(*, rule: CallbackRule, row, at: datetime, cal: WorkingCalendar
         rule=rule,
         ticket_id=row.pk,
         name=row.caller_name,
-        phone=str(row.caller_phone),
+        phone=row.caller_phone,
         callable_at=callable_at,
         due_at=due_at,
         created_at=now,
@@ -223,7 +223,7 @@ def account_callbacks_schedule(*, now: datetime, batch: int = SCHEDULE_BATCH) ->
                         rule=rule,
                         caller_id=account.pk,
                         name=account.name,
-                        phone=str(account.phone),
+                        phone=account.phone,
                         callable_at=callable_at,
                         due_at=due_at,
                         created_at=now,
@@ -283,7 +283,9 @@ def callback_record(*, actor, callback: Callback, report: CallbackReport) -> Cal
             code="forbidden",
         )
     callback = (
-        Callback.objects.select_for_update().select_related("rule", "ticket").get(pk=callback.pk)
+        Callback.objects.select_for_update(of=("self",))
+        .select_related("rule", "ticket")
+        .get(pk=callback.pk)
     )
     if callback.state != Callback.State.PENDING:
         raise ApplicationError(
