@@ -318,9 +318,10 @@ def callback_record(*, actor, callback: Callback, report: CallbackReport) -> Cal
     callback.comments = report.comments
     callback.done_at = now
     callback.done_by = actor
+    callback.save()
     if report.satisfaction == Callback.Satisfaction.UNSATISFIED:
         _remedy(actor=actor, callback=callback, report=report, now=now)
-    callback.save()
+        callback.save(update_fields=["unsatisfied_action", "complaint"])
     return callback
 
 
