@@ -195,7 +195,7 @@ def _register_row(callback: Callback) -> list[str]:
         ticket.number if ticket else "",
         callback.rule.name,
         callback.name,
-        callback.phone,
+        str(callback.phone),
         callback.get_state_display(),
         callback.get_method_display(),
         callback.get_satisfaction_display(),
