@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
-from followups.api import CalendarView
+from followups.api import CalendarView, CallbackQueueView, CallbackRecordView
 from tickets.api import AuthTokenView
 
 api_v1 = [
@@ -13,6 +13,8 @@ api_v1 = [
     path("cti/events/", CtiEventView.as_view(), name="api-cti-events"),
     path("faq/", FaqSearchView.as_view(), name="api-faq"),
     path("calendar/", CalendarView.as_view(), name="api-calendar"),
+    path("callbacks/", CallbackQueueView.as_view(), name="api-callbacks"),
+    path("callbacks/<int:pk>/record/", CallbackRecordView.as_view(), name="api-callback-record"),
     path("", include("tickets.api_urls")),
 ]
 

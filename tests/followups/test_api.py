@@ -1,10 +1,12 @@
-"""The working-day calendar over the API."""
+"""Follow-ups over the API: the working-day calendar, the callback queue and its records."""
 
 from datetime import date
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from followups.models import WorkingDayOverride
+from tests.followups.helpers import REPAIR_ANSWERS
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +59,62 @@ def test_given_a_range_that_is_missing_wrong_or_too_long_then_it_says_which_fiel
 
 def test_given_no_credentials_then_the_calendar_is_refused(api):
     assert _calendar(api(), "2026-10-07", "2026-10-07").status_code == 401
+
+
+def test_the_callback_queue_over_the_api(api, scheduled, centre):
+    callback = scheduled()
+
+    response = api(centre.agent).get("/api/v1/callbacks/")
+
+    assert response.status_code == 200
+    assert response.data["ready"] == 1
+    assert response.data["callbacks"][0]["id"] == callback.pk
+    assert response.data["callbacks"][0]["ticket"] == callback.ticket.number
+    assert api(centre.crew_leader).get("/api/v1/callbacks/").status_code == 403
+    assert api().get("/api/v1/callbacks/").status_code == 401
+
+
+def test_a_callback_recorded_twice_over_the_api_is_a_409(api, scheduled, centre):
+    callback = scheduled()
+    body = {"reached": True, "answers": REPAIR_ANSWERS, "satisfaction": "basically"}
+
+    first = api(centre.agent).post(f"/api/v1/callbacks/{callback.pk}/record/", body, format="json")
+    second = api(centre.agent).post(f"/api/v1/callbacks/{callback.pk}/record/", body, format="json")
+
+    assert first.status_code == 200
+    assert first.data["satisfaction"] == "basically"
+    assert second.status_code == 409
+    assert second.data["state"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"reached": True, "satisfaction": "delighted"}, {"satisfaction"}),
+        ({"reached": True, "satisfaction": "satisfied", "colour": "red"}, {"colour"}),
+        ({"satisfaction": "satisfied"}, {"reached"}),
+    ],
+)
+def test_a_callback_with_bad_input_is_a_400_naming_the_fields(api, scheduled, centre, body, fields):
+    callback = scheduled()
+
+    response = api(centre.agent).post(
+        f"/api/v1/callbacks/{callback.pk}/record/", body, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.data["fields"]) == fields
+    callback.refresh_from_db()
+    assert callback.attempts == 0
+
+
+def test_a_callback_the_user_may_not_see_is_a_404(api, scheduled, centre):
+    callback = scheduled()
+    outsider = centre.other_crew_leader
+    outsider.user_permissions.add(Permission.objects.get(codename="record_callback"))
+
+    response = api(type(outsider).objects.get(pk=outsider.pk)).post(
+        f"/api/v1/callbacks/{callback.pk}/record/", {"reached": False}, format="json"
+    )
+
+    assert response.status_code == 404
