@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from callcentre.models import FaqEntry
 from callcentre.services import intake_ticket_create
 from dispatch.models import Community, Crew, CrewMembership, Department, District
+from followups.demo import followups_demo
 from followups.workdays import official_year_known
 from staffing.models import User
 from staffing.roles import Role
@@ -44,6 +45,8 @@ FAULT_TYPES = [
     ("policy-question", "用水政策咨询", Category.CONSULT, Grade.CONSULT, None),
     ("quality-cycle", "水质检测周期咨询", Category.CONSULT, Grade.CONSULT, None),
     ("suggestion", "意见建议", Category.SUGGESTION, Grade.CONSULT, None),
+    ("new-connection", "新装接水申请", Category.APPLICATION, Grade.CONSULT, None),
+    ("account-transfer", "过户申请", Category.APPLICATION, Grade.CONSULT, None),
 ]
 
 # District code, name, centre (lat, lng), communities.
@@ -189,6 +192,8 @@ DESCRIPTIONS = {
     "policy-question": ["一户多人口如何申请调整阶梯水量", "过户需要哪些材料"],
     "quality-cycle": ["小区二次供水多久检测一次", "水质检测报告在哪里查"],
     "suggestion": ["建议停水通知提前短信告知", "建议公众号增加进度查询"],
+    "new-connection": ["新房申请安装水表并接水", "商铺申请新装 DN25 水表"],
+    "account-transfer": ["房屋已过户，申请变更用水户名", "二手房交易后办理水表过户"],
 }
 
 
@@ -320,6 +325,7 @@ class DemoBuilder:
         for at in moments:
             self._ticket_life(at)
         self._showcase()
+        followups_demo(now=self.now, since=start, rng=self.random)
         return Ticket.objects.count()
 
     def _caller(self) -> tuple[str, str]:
@@ -342,7 +348,7 @@ class DemoBuilder:
             code=fault_code
             or self.random.choices(
                 [f[0] for f in FAULT_TYPES],
-                weights=[1, 1, 8, 5, 4, 3, 2, 2, 1, 4, 2, 1, 1],
+                weights=[1, 1, 8, 5, 4, 3, 2, 2, 1, 4, 2, 1, 1, 1, 1],
             )[0]
         )
         communities = Community.objects.select_related("district")
@@ -435,9 +441,11 @@ class DemoBuilder:
         self._step(self._later(at, 10, 110), services.ticket_close, actor=dispatcher, ticket=ticket)
 
     def _referral(self, ticket: Ticket, at: datetime, dispatcher: User) -> None:
-        code = {"water-quality": "lab", "service-complaint": "inspection"}.get(
-            ticket.fault_type.code, "billing"
-        )
+        code = {
+            "water-quality": "lab",
+            "service-complaint": "inspection",
+            "new-connection": "engineering",
+        }.get(ticket.fault_type.code, "billing")
         department = Department.objects.get(code=code)
         at = self._step(
             self._later(at, 5, 40),

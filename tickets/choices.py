@@ -32,6 +32,10 @@ class Channel(models.TextChoices):
     CALLBACK = "callback", _("Callback")
 
 
+# The channels a person logs a call from; a callback's complaint is opened by the product.
+INTAKE_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.CALLBACK]
+
+
 class State(models.TextChoices):
     NEW = "new", _("New")
     VERIFIED = "verified", _("Verified")

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone
+from tickets.choices import INTAKE_CHANNELS, Category, ExtensionCause, Grade, Milestone
 from tickets.errors import ApplicationError
 from tickets.models import Ticket
 from tickets.selectors import fault_types_active
@@ -33,7 +33,7 @@ class TicketCreateForm(Form):
     # Four to a row: the caller, what is wrong, where it is; then the description.
     caller_phone = PhoneNumberField(label=_("Caller phone"), region="CN")
     caller_name = forms.CharField(label=_("Caller name"), max_length=60)
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=INTAKE_CHANNELS)
     external_ref = forms.CharField(
         label=_("External reference"),
         max_length=60,

@@ -8,6 +8,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from tickets.choices import (
+    INTAKE_CHANNELS,
     Category,
     Channel,
     ExtensionCause,
@@ -85,7 +86,7 @@ def _related(field: str):
 
 
 class TicketCreateInput(StrictInput):
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(choices=INTAKE_CHANNELS)
     category = serializers.ChoiceField(choices=Category.choices)
     fault_type = _ReferenceSlugField(slug_field="code", queryset=FaultType.objects.all())
     grade = serializers.ChoiceField(
