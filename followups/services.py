@@ -495,7 +495,9 @@ def shift_end(at: datetime) -> datetime:
 def complaint_follow(*, ticket: Ticket, event: TicketEvent) -> None:
     """Keep a complaint ticket's reply deadlines in step with what happens to it."""
     Action = TicketEvent.Action
-    if event.action == Action.CREATED and ticket.category == Category.COMPLAINT:
+    if ticket.category != Category.COMPLAINT:
+        return  # every other ticket's events cost no query here
+    if event.action == Action.CREATED:
         Complaint.objects.create(ticket=ticket, first_reply_due=first_reply_due(ticket.received_at))
         return
     complaint = Complaint.objects.filter(ticket=ticket).first()
