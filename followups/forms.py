@@ -30,10 +30,13 @@ class CallbackForm(forms.Form):
         help_text=_("For example: line busy, asked to call after 18:00."),
     )
     process = forms.CharField(
-        label=_("How the work went"), max_length=2000, required=False, widget=forms.Textarea
+        label=_("How the work went"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     result = forms.CharField(
-        label=_("Result"), max_length=2000, required=False, widget=forms.Textarea
+        label=_("Result"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     satisfaction = forms.ChoiceField(
         label=_("Satisfaction"),
@@ -45,7 +48,7 @@ class CallbackForm(forms.Form):
         label=_("Comments"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("In the customer's words; needed when they are not satisfied."),
     )
     responsible_person = forms.CharField(
@@ -70,7 +73,10 @@ class CallbackForm(forms.Form):
         for question in self.questions:
             if question.kind == Kind.TEXT:
                 field = forms.CharField(
-                    label=question.label, max_length=1000, required=False, widget=forms.Textarea
+                    label=question.label,
+                    max_length=1000,
+                    required=False,
+                    widget=forms.Textarea(attrs={"rows": 2}),
                 )
             else:
                 field = forms.ChoiceField(
@@ -113,9 +119,13 @@ class CallbackForm(forms.Form):
 
 class FirstReplyForm(forms.Form):
     text = forms.CharField(
-        label=_("What the customer was told"), max_length=2000, widget=forms.Textarea
+        label=_("What the customer was told"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )

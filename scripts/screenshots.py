@@ -160,6 +160,23 @@ class Shooter:
         self.save(page, "09-ticket-list-en", full_page=False)
         self.close(page)
 
+    def callbacks(self) -> None:
+        """The agent's callback queue, the first callback with its form, and the register."""
+        page = self.page()
+        self.sign_in(page, "agent1")
+        page.goto("/callbacks/")
+        self.save(page, "10-callback-queue", full_page=False)
+        page.goto("/callbacks/next/")
+        self.save(page, "11-callback-form")
+        self.close(page)
+        page = self.page()
+        self.sign_in(page, "leader_day")
+        page.goto("/callbacks/register/")
+        self.save(page, "12-callback-register", full_page=False)
+        page.goto("/callbacks/complaints/")
+        self.save(page, "13-complaint-replies", full_page=False)
+        self.close(page)
+
     def all(self) -> list[Callable[[], None]]:
         return [
             self.login,
@@ -169,6 +186,7 @@ class Shooter:
             self.ticket_detail,
             self.crew_home_phone,
             self.english,
+            self.callbacks,
         ]
 
 
