@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from dispatch.models import Crew, CrewMembership, Department
+from followups.models import CallbackRule
 from staffing.models import User
 from staffing.roles import Role
 from staffing.services import roles_sync
@@ -133,6 +135,20 @@ def centre(sla_policies) -> Centre:
             skill=None,
         ),
         community=community,
+    )
+
+
+@pytest.fixture
+def rules(db) -> dict[str, CallbackRule]:
+    """The seeded callback rules, by code (transactional tests flush the table)."""
+    importlib.import_module("followups.migrations.0003_seed_callback_rules").seed(apps, None)
+    return {rule.code: rule for rule in CallbackRule.objects.all()}
+
+
+@pytest.fixture
+def complaint_type(db) -> FaultType:
+    return FaultTypeFactory(
+        code="service-complaint", name="服务态度投诉", category=Category.COMPLAINT, skill=None
     )
 
 

@@ -1,27 +1,8 @@
-import importlib
-
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
-from followups.models import Callback, CallbackRule
+from followups.models import Callback
 from followups.services import callbacks_schedule
-from tests.tickets.factories import FaultTypeFactory
-from tickets.choices import Category
-
-
-@pytest.fixture
-def rules(db) -> dict[str, CallbackRule]:
-    """The seeded callback rules, by code (transactional tests flush the table)."""
-    importlib.import_module("followups.migrations.0003_seed_callback_rules").seed(apps, None)
-    return {rule.code: rule for rule in CallbackRule.objects.all()}
-
-
-@pytest.fixture
-def complaint_type(db):
-    return FaultTypeFactory(
-        code="service-complaint", name="服务态度投诉", category=Category.COMPLAINT, skill=None
-    )
 
 
 @pytest.fixture
