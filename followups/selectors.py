@@ -144,3 +144,27 @@ def complaints_awaiting_reply(*, user) -> QuerySet[Complaint]:
     if visible is not None:
         complaints = complaints.filter(ticket__in=Ticket.objects.filter(visible).values("pk"))
     return complaints.select_related("ticket__fault_type").order_by("first_reply_due")
+
+
+@dataclass(frozen=True)
+class Glance:
+    callbacks_ready: int
+    callbacks_overdue: int
+    replies_overdue: int  # complaints past their first or final reply deadline
+
+
+def followups_at_a_glance(*, user, now: datetime) -> Glance:
+    """Return what the follow-ups owe right now, for a home page: two counts on the partial
+    indexes of what is still to do."""
+    pending = callbacks_for_user(user=user).filter(
+        state=Callback.State.PENDING, callable_at__lte=now
+    )
+    callbacks = pending.aggregate(ready=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    late = Q(first_replied_at__isnull=True, first_reply_due__lt=now) | Q(
+        final_replied_at__isnull=True, final_reply_due__lt=now
+    )
+    return Glance(
+        callbacks_ready=callbacks["ready"],
+        callbacks_overdue=callbacks["overdue"],
+        replies_overdue=complaints_awaiting_reply(user=user).filter(late).count(),
+    )

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -232,3 +233,22 @@ def test_the_batch_task_schedules_callbacks(rules, make_ticket, clock):
 
     assert tasks.callbacks_schedule() == 1
     assert callbacks_schedule(now=timezone.now()) == 0
+
+
+def test_the_home_page_counts_callbacks_due_and_complaint_replies_late(
+    client, scheduled, make_ticket, complaint_type, centre, clock
+):
+    callback = scheduled()
+    Callback.objects.filter(pk=callback.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    make_ticket("new", fault_type=complaint_type, building="", unit="")
+    clock.shift(timedelta(hours=2))
+    client.force_login(centre.agent)
+
+    page = client.get("/", **EN).content.decode()
+
+    glance = page[
+        page.index("followups-glance") : page.index("</ul>", page.index("followups-glance"))
+    ]
+    assert [int(value) for value in re.findall(r'stat-value">(\d+)<', glance)] == [1, 1, 1]
+    client.force_login(centre.crew_leader)
+    assert "followups-glance" not in client.get("/crew/").content.decode()
