@@ -135,7 +135,9 @@ def _rule_schedule(
         after = (getattr(page[-1], field), page[-1].pk)
 
 
-def _callback_for(*, rule: CallbackRule, row, at: datetime, cal: WorkingCalendar, now) -> Callback:
+def _callback_for(
+    *, rule: CallbackRule, row, at: datetime, cal: WorkingCalendar, now: datetime
+) -> Callback:
     callable_at, due_at = callback_window(rule=rule, at=at, cal=cal)
     return Callback(
         rule=rule,
@@ -439,7 +441,7 @@ def _complaint_open(*, actor, callback: Callback, reason: str) -> Ticket:
             .select_related("community__district")
             .first()
         )
-        place = {"address": known.address_line() if known else callback.name or callback.phone}
+        place = {"address": known.address_line() if known else callback.name or str(callback.phone)}
         if known is not None and known.community is not None:
             place["community"] = known.community
     return ticket_services.ticket_create(
@@ -448,7 +450,7 @@ def _complaint_open(*, actor, callback: Callback, reason: str) -> Ticket:
         category=Category.COMPLAINT,
         fault_type=fault_type,
         description=reason,
-        caller_name=callback.name or callback.phone,
+        caller_name=callback.name or str(callback.phone),
         caller_phone=callback.phone,
         external_ref=source.number if source else "",
         **place,
