@@ -80,11 +80,24 @@ class CallbackOutput(serializers.Serializer):
     complaint = serializers.CharField(source="complaint.number", allow_null=True, default=None)
 
 
+class QueueRowOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    rule = serializers.CharField(source="rule_code")
+    ticket = serializers.CharField(source="ticket_number", allow_null=True)
+    ticket_state = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    callable_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    attempts = serializers.IntegerField()
+    is_second = serializers.BooleanField()
+
+
 class CallbackQueueOutput(serializers.Serializer):
-    ready = serializers.IntegerField(help_text="Callbacks that may be made now")
-    overdue = serializers.IntegerField(help_text="Of those, past their deadline")
+    ready = serializers.IntegerField(help_text="Callbacks that may be made now (at most 999)")
+    overdue = serializers.IntegerField(help_text="Of those, past their deadline (at most 999)")
     later = serializers.IntegerField(help_text="To try again later, or due another day")
-    callbacks = CallbackOutput(many=True, help_text="The earliest deadline first")
+    callbacks = QueueRowOutput(many=True, source="rows", help_text="The earliest deadline first")
 
 
 class CallbackRecordInput(StrictInput):

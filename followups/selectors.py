@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,30 +27,91 @@ def callbacks_for_user(*, user) -> QuerySet[Callback]:
     return Callback.objects.filter(ticket__in=Ticket.objects.filter(visible).values("pk"))
 
 
+# Counts stop here: the queue says "999+" rather than count a backlog on every request.
+COUNT_CAP = 999
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One callback in the queue, with only what the queue shows."""
+
+    id: int
+    rule_code: str
+    rule_name: str
+    ticket_number: str | None
+    ticket_state: str | None
+    fault: str | None
+    name: str
+    phone: str  # as stored: E.164
+    callable_at: datetime
+    due_at: datetime
+    attempts: int
+    is_second: bool
+
+
 @dataclass(frozen=True)
 class Queue:
-    callbacks: list[Callback]
+    rows: list[QueueRow]
+    # Each count stops at COUNT_CAP.
     ready: int  # may be called now
     overdue: int  # of those, past their deadline
     later: int  # to try again later, or tomorrow's
 
 
+_QUEUE_FIELDS = {
+    "id": "id",
+    "rule_code": "rule__code",
+    "rule_name": "rule__name",
+    "ticket_number": "ticket__number",
+    "ticket_state": "ticket__state",
+    "fault": "ticket__fault_type__name",
+    "name": "name",
+    "phone": "phone_text",
+    "callable_at": "callable_at",
+    "due_at": "due_at",
+    "attempts": "attempts",
+}
+
+
 def callback_queue(*, user, now: datetime, limit: int = QUEUE_SIZE) -> Queue:
     """Return the callbacks to make now, the earliest deadline first (so the overdue ones
-    lead), with how many are ready, overdue and waiting for a later time."""
+    lead), with how many are ready, overdue and waiting for a later time.
+
+    Two queries whatever the backlog: the counts (each capped) and the first rows, as
+    plain values of the columns the queue shows.
+    """
     pending = callbacks_for_user(user=user).filter(state=Callback.State.PENDING)
-    ready = Q(callable_at__lte=now)
-    counts = pending.aggregate(
-        ready=Count("pk", filter=ready),
-        overdue=Count("pk", filter=ready & Q(due_at__lt=now)),
-        later=Count("pk", filter=~ready),
+    ready = pending.filter(callable_at__lte=now)
+    counts = capped_counts(
+        {
+            "ready": ready,
+            "overdue": ready.filter(due_at__lt=now),
+            "later": pending.filter(callable_at__gt=now),
+        }
     )
-    callbacks = list(
-        pending.filter(ready)
-        .select_related("rule", "ticket__fault_type", "ticket__community")
-        .order_by("due_at", "id")[:limit]
+    values = (
+        ready.annotate(phone_text=Cast("phone", CharField()))
+        .order_by("due_at", "id")
+        .values_list(*_QUEUE_FIELDS.values(), "follows_id")[:limit]
     )
-    return Queue(callbacks=callbacks, **counts)
+    rows = [
+        QueueRow(**dict(zip(_QUEUE_FIELDS, row[:-1], strict=True)), is_second=row[-1] is not None)
+        for row in values
+    ]
+    return Queue(rows=rows, **counts)
+
+
+def capped_counts(parts: dict[str, QuerySet]) -> dict[str, int]:
+    """Count the rows of each queryset up to ``COUNT_CAP``, all in one query."""
+    selects, params = [], []
+    for part in parts.values():
+        sql, part_params = part.order_by().values("pk")[:COUNT_CAP].query.sql_with_params()
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        # Django compiled each inner query and keeps its values apart, in ``params``.
+        cursor.execute(f"SELECT {', '.join(selects)}", params)
+        return dict(zip(parts, cursor.fetchone(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -154,17 +217,17 @@ class Glance:
 
 
 def followups_at_a_glance(*, user, now: datetime) -> Glance:
-    """Return what the follow-ups owe right now, for a home page: two counts on the partial
-    indexes of what is still to do."""
-    pending = callbacks_for_user(user=user).filter(
-        state=Callback.State.PENDING, callable_at__lte=now
-    )
-    callbacks = pending.aggregate(ready=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    """Return what the follow-ups owe right now, for a home page, in one query of capped
+    counts on the partial indexes of what is still to do."""
+    ready = callbacks_for_user(user=user).filter(state=Callback.State.PENDING, callable_at__lte=now)
     late = Q(first_replied_at__isnull=True, first_reply_due__lt=now) | Q(
         final_replied_at__isnull=True, final_reply_due__lt=now
     )
-    return Glance(
-        callbacks_ready=callbacks["ready"],
-        callbacks_overdue=callbacks["overdue"],
-        replies_overdue=complaints_awaiting_reply(user=user).filter(late).count(),
+    counts = capped_counts(
+        {
+            "callbacks_ready": ready,
+            "callbacks_overdue": ready.filter(due_at__lt=now),
+            "replies_overdue": complaints_awaiting_reply(user=user).filter(late),
+        }
     )
+    return Glance(**counts)

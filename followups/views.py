@@ -2,22 +2,26 @@
 
 import csv
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from callcentre.templating import render_partial
 from followups import selectors, services
 from followups.forms import CallbackForm, DayForm, FirstReplyForm
 from followups.models import Callback
 from followups.questions import SCRIPTS, SECOND_SCRIPT
+from tickets.choices import State
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 from tickets.selectors import ticket_get_for_user
@@ -33,7 +37,75 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The callbacks to make now, the earliest deadline first."""
     now = timezone.now()
     found = selectors.callback_queue(user=request.user, now=now)
-    return render(request, "followups/queue.html", {"queue": found, "now": now})
+    rows = render_partial(
+        "followups/_queue_rows.html",
+        {"lines": _queue_lines(found.rows, now=now), "words": _queue_words()},
+    )
+    return render(
+        request,
+        "followups/queue.html",
+        {"queue": found, "rows": rows, "cap": selectors.COUNT_CAP},
+    )
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """A row of the queue as the page shows it."""
+
+    url: str
+    due: str
+    overdue: bool
+    rule: str
+    is_second: bool
+    customer: str
+    ticket: str
+    state: str
+    state_label: str
+    fault: str
+    attempts: int
+
+
+def _queue_lines(rows: list[selectors.QueueRow], *, now: datetime) -> list[QueueLine]:
+    # Worked out once per page: the words, the time zone, the link's start.
+    state_labels = {value: str(label) for value, label in State.choices}
+    prefix = reverse("followups:queue")
+    zone = timezone.get_current_timezone()
+    return [
+        QueueLine(
+            url=f"{prefix}{row.id}/",
+            due=row.due_at.astimezone(zone).strftime("%m-%d %H:%M"),
+            overdue=row.due_at < now,
+            rule=row.rule_name,
+            is_second=row.is_second,
+            customer=f"{row.name or '—'} · {national_phone(row.phone)}",
+            ticket=row.ticket_number or "",
+            state=row.ticket_state or "",
+            state_label=state_labels.get(row.ticket_state, ""),
+            fault=row.fault or "—",
+            attempts=row.attempts,
+        )
+        for row in rows
+    ]
+
+
+def _queue_words() -> dict[str, str]:
+    return {
+        "overdue": _("Overdue"),
+        "second": _("second callback"),
+        "account": _("account"),
+        "call": _("Call"),
+    }
+
+
+def national_phone(e164: str) -> str:
+    """Return a stored Chinese number as staff write it (mobile 138 1234 5678, fixed lines
+    with their 0), without parsing it again; other countries' numbers as stored."""
+    if not e164.startswith("+86"):
+        return e164
+    digits = e164[3:]
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    return f"0{digits}"
 
 
 @never_cache
@@ -42,8 +114,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 def queue_next(request: HttpRequest) -> HttpResponse:
     """Open the first callback of the queue, or the queue if it is empty."""
     found = selectors.callback_queue(user=request.user, now=timezone.now(), limit=1)
-    if found.callbacks:
-        return redirect("followups:callback", pk=found.callbacks[0].pk)
+    if found.rows:
+        return redirect("followups:callback", pk=found.rows[0].id)
     messages.info(request, _("No callback is due now."))
     return redirect("followups:queue")
 

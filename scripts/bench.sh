@@ -7,8 +7,11 @@
 # tickets, 5,000 FAQ entries; results in tests/bench/results/intake.md; see
 # `scripts/bench.sh --suite intake --help`). `--suite board` benchmarks the dispatcher's
 # board, its poll and the crew list (1M tickets, 100k open; results in
-# tests/bench/results/board.md; see `scripts/bench.sh --suite board --help`); `--suite all`
-# runs all three.
+# tests/bench/results/board.md; see `scripts/bench.sh --suite board --help`). `--suite
+# followups` benchmarks the agent's callback queue and the nightly job that schedules the day's
+# callbacks (1M closed tickets, 20k of the day, 200k callbacks; results in
+# tests/bench/results/followups.md; see `scripts/bench.sh --suite followups --help`);
+# `--suite all` runs all four.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

@@ -1,7 +1,7 @@
 from django import template
 from django.utils import timezone
 
-from followups.selectors import followups_at_a_glance
+from followups.selectors import COUNT_CAP, followups_at_a_glance
 
 register = template.Library()
 
@@ -12,4 +12,4 @@ def followups_glance(context) -> dict:
     user = context["request"].user
     if not user.has_perm("followups.record_callback"):
         return {"glance": None}
-    return {"glance": followups_at_a_glance(user=user, now=timezone.now())}
+    return {"glance": followups_at_a_glance(user=user, now=timezone.now()), "cap": COUNT_CAP}

@@ -1,7 +1,9 @@
-"""The benchmarks: ``python -m tests.bench.run [--suite tickets|intake|board|all] --help``.
+"""The benchmarks: ``python -m tests.bench.run [--suite tickets|intake|board|followups|all]
+--help``.
 
 ``--suite intake`` runs ``tests.bench.intake`` (the caller panel and the FAQ search);
 ``--suite board`` runs ``tests.bench.board`` (the dispatcher's board and the crew's list);
+``--suite followups`` runs ``tests.bench.followups`` (the callback queue and the batch job);
 ``--suite all`` runs every suite, one after the other; the default is ticket creation:
 
 1. Make the bench database hold ``--tickets`` tickets (reused when it already does).
@@ -39,7 +41,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench"
 QUIET_CORES = 0.25
 # Unmeasured seconds before each round after the first (the server is warm by then).
 ROUND_WARMUP = 1.0
-SUITES = ("tickets", "intake", "board", "all")
+SUITES = ("tickets", "intake", "board", "followups", "all")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +54,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default="tickets",
         help="tickets: this benchmark; intake: the caller panel and the FAQ search\n"
         "(`--suite intake --help`); board: the dispatcher's board and the crew list\n"
-        "(`--suite board --help`); all: every suite, each with its defaults (%(default)s)",
+        "(`--suite board --help`); followups: the callback queue and the batch job\n"
+        "(`--suite followups --help`); all: every suite, each with its defaults (%(default)s)",
     )
     parser.add_argument(
         "--tickets", type=int, default=1_000_000, help="tickets in the database (%(default)s)"
@@ -192,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import board
 
         return board.main(rest)
+    if chosen.suite == "followups":
+        from tests.bench import followups
+
+        return followups.main(rest)
     if chosen.suite == "all":
         return _all_suites(rest)
     return tickets_main(rest)
@@ -201,7 +208,8 @@ def _all_suites(argv: list[str]) -> int:
     """Run each suite in its own process (each sets Django up on its own database)."""
     parser = argparse.ArgumentParser(
         prog="scripts/bench.sh --suite all",
-        description="Ticket creation, call intake, then the board, each with its defaults.",
+        description="Ticket creation, call intake, the board, then the follow-ups, each with "
+        "its defaults.",
     )
     parser.add_argument("--fresh", action="store_true", help="reload every database")
     parser.add_argument("--quiet-wait", type=float, help="passed on to every suite")
@@ -210,7 +218,7 @@ def _all_suites(argv: list[str]) -> int:
     if args.quiet_wait is not None:
         shared += ["--quiet-wait", str(args.quiet_wait)]
     status = 0
-    for suite in ("tickets", "intake", "board"):
+    for suite in ("tickets", "intake", "board", "followups"):
         command = [sys.executable, "-m", "tests.bench.run", "--suite", suite, *shared]
         status = max(status, subprocess.call(command, cwd=ROOT))  # noqa: S603 - our command
     return status
