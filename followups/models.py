@@ -317,6 +317,12 @@ class Callback(models.Model):
                 condition=Q(state="pending"),
                 name="callback_queue_idx",
             ),
+            # What is still to call but not yet: tomorrow's, and the next tries.
+            models.Index(
+                fields=["callable_at"],
+                condition=Q(state="pending"),
+                name="callback_later_idx",
+            ),
             # The day's register: what was done, by when.
             models.Index(fields=["done_at"], name="callback_done_at_idx"),
             # The customer's earlier callbacks, beside the one being made.
