@@ -984,7 +984,8 @@ def render(
         "table vacuumed. *SQL* is the time spent in `cursor.execute` (with psycopg's "
         "binding of the parameters), *COMMIT* the commits of each page's INSERT (where the "
         "deferred foreign keys are checked), *Python* the rest "
-        "(reading the rows, the sampling, the deadlines, the arrays the INSERT takes). *Pages* are the page SELECTs of every rule: the day's rule (hotline "
+        "(reading the rows, the sampling, the deadlines, the arrays the INSERT takes). "
+        "*Pages* are the page SELECTs of every rule: the day's rule (hotline "
         f"repair, dispatched) reads ⌊{batch.day_tickets:,} / batch⌋ + 1, each other rule one "
         "empty page.",
         "",
