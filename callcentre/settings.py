@@ -189,6 +189,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStateEnum": "tickets.choices.State",
         "ExtensionStateEnum": "tickets.choices.ExtensionState",
+        "ChannelEnum": "tickets.choices.Channel",
+        # A new ticket's channel: every channel but a callback's complaint.
+        "IntakeChannelEnum": "tickets.choices.INTAKE_CHANNELS",
     },
 }
 
