@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from callcentre.models import Caller
 from followups.models import Callback
-from followups.services import callback_record, callbacks_schedule
+from followups.services import account_callbacks_schedule, callback_record, callbacks_schedule
 from tests.followups.helpers import REPAIR_ANSWERS, unsatisfied
 from tickets.choices import State
 from tickets.models import Ticket
@@ -252,3 +253,23 @@ def test_the_home_page_counts_callbacks_due_and_complaint_replies_late(
     assert [int(value) for value in re.findall(r'stat-value">(\d+)<', glance)] == [1, 1, 1]
     client.force_login(centre.crew_leader)
     assert "followups-glance" not in client.get("/crew/").content.decode()
+
+
+def test_an_account_callback_asks_the_account_questions(client, rules, centre, clock):
+    account = Caller.objects.create(
+        phone="+8613700000001", name="某医院", customer_type=Caller.CustomerType.KEY_ACCOUNT
+    )
+    clock.shift(timedelta(days=200))
+    account_callbacks_schedule(now=timezone.now())
+    callback = Callback.objects.get(caller=account)
+    client.force_login(centre.agent)
+
+    queue = client.get("/callbacks/", **EN).content.decode()
+    page = client.get(f"/callbacks/{callback.pk}/", **EN).content.decode()
+
+    assert "account" in queue
+    assert "137 0000 0001" in queue
+    assert "regular half-yearly follow-up" in page
+    assert 'id="id_needs"' in page
+    assert 'id="id_billing_accurate"' in page
+    assert 'id="id_polite"' not in page
