@@ -16,17 +16,15 @@ busiest crew sign in. A database that already holds the wanted rows from the sam
 and migrations is reused; its sessions are deleted and it is analyzed again.
 """
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -36,10 +34,13 @@ from staffing.roles import Role
 from staffing.services import user_create
 from tests.bench.dataset import (
     AGENT_USERNAME,
+    TICKET_TABLES,
     _database_exists,
     _recreate_database,
     _reference_data,
-    _secondary_indexes,
+    loader_fingerprint,
+    recorded_row,
+    secondary_indexes,
 )
 from tests.bench.intake_dataset import _insert
 from tickets.choices import OPEN_STATES, WITH_CREW_STATES, Grade, State
@@ -102,32 +103,14 @@ def _open_with_crew_share() -> float:
 def _fingerprint() -> str:
     """A hash of this loader, the ticket suite's reference data and the migrations: when one
     changes, a database loaded before is rebuilt rather than reused."""
-    root = Path(settings.BASE_DIR)
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in [here / "board_dataset.py", here / "dataset.py"]:
-        digest.update(path.read_bytes())
-    for path in sorted(root.glob("*/migrations/*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return loader_fingerprint("board_dataset.py", "dataset.py")
 
 
 def _recorded() -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_board_dataset') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return None
-        try:
-            cursor.execute(
-                "SELECT tickets, open, light_open, days, fingerprint, loaded_at, load_seconds "
-                "FROM bench_board_dataset"
-            )
-        except DatabaseError:
-            return None
-        row = cursor.fetchone()
-        names = [column.name for column in cursor.description]
-    return dict(zip(names, row, strict=True)) if row else None
+    return recorded_row(
+        "bench_board_dataset",
+        "tickets, open, light_open, days, fingerprint, loaded_at, load_seconds",
+    )
 
 
 def _board_reference_data(now: datetime) -> None:
@@ -444,7 +427,7 @@ def _bulk_load(*, tickets: int, open_tickets: int, light_open: int, days: int, n
         "agent": User.objects.get(username=AGENT_USERNAME).pk,
         "descriptions": DESCRIPTIONS,
     }
-    indexes = _secondary_indexes()
+    indexes = secondary_indexes(TICKET_TABLES)
     with transaction.atomic(), connection.cursor() as cursor:
         # The rows are generated consistent; skip the per-row deferred foreign-key triggers
         # and build each index once at the end instead of updating it a million times.

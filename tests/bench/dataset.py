@@ -101,34 +101,44 @@ def _database_exists() -> bool:
     return row is not None
 
 
-def _fingerprint() -> str:
-    """Return a hash of the project's migrations and of this loader: when either changes, a
-    database loaded before is rebuilt rather than reused."""
+def loader_fingerprint(*loaders: str) -> str:
+    """Return a hash of the project's migrations and of the named loader files (in this
+    folder): when one changes, a database loaded before is rebuilt rather than reused."""
     root = Path(settings.BASE_DIR)
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in sorted(root.glob("*/migrations/*.py")):
-        digest.update(str(path.relative_to(root)).encode())
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in [*(here / loader for loader in loaders), *sorted(root.glob("*/migrations/*.py"))]:
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _recorded_dataset() -> dict | None:
+def recorded_row(table: str, columns: str) -> dict | None:
+    """Return the row a loader recorded in ``table`` (``columns``), or None when there is
+    none, or it was written by an older loader."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_dataset') IS NOT NULL")
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
         if not cursor.fetchone()[0]:
             return None
         try:
-            cursor.execute(
-                "SELECT tickets, days, fingerprint, max_ticket_id, max_event_id, last_day, "
-                "loaded_at, load_seconds FROM bench_dataset"
-            )
+            cursor.execute(f"SELECT {columns} FROM {table}")
         except DatabaseError:  # written by an older loader
             return None
         row = cursor.fetchone()
-        if row is None:
-            return None
         names = [column.name for column in cursor.description]
-    return dict(zip(names, row, strict=True))
+    return dict(zip(names, row, strict=True)) if row else None
+
+
+def _fingerprint() -> str:
+    return loader_fingerprint("dataset.py")
+
+
+def _recorded_dataset() -> dict | None:
+    return recorded_row(
+        "bench_dataset",
+        "tickets, days, fingerprint, max_ticket_id, max_event_id, last_day, loaded_at, "
+        "load_seconds",
+    )
 
 
 def _reference_data() -> None:
@@ -331,8 +341,9 @@ FROM tickets_ticket ORDER BY id
 """
 
 
-def _secondary_indexes() -> list[tuple[str, str]]:
-    """Return (name, definition) of the ticket tables' indexes that back no constraint."""
+def secondary_indexes(tables) -> list[tuple[str, str]]:
+    """Return (name, definition) of the indexes of ``tables`` that back no constraint: the
+    loaders drop them before a bulk load and build them again after."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -343,7 +354,7 @@ def _secondary_indexes() -> list[tuple[str, str]]:
               )
             ORDER BY i.indexname
             """,
-            [list(TICKET_TABLES)],
+            [list(tables)],
         )
         return cursor.fetchall()
 
@@ -384,7 +395,7 @@ def _bulk_load(*, tickets: int, days: int, now: datetime) -> None:
         "department_count": len(ids["departments"]),
         **ids,
     }
-    indexes = _secondary_indexes()
+    indexes = secondary_indexes(TICKET_TABLES)
     with transaction.atomic(), connection.cursor() as cursor:
         # The rows are generated consistent; skip the per-row deferred foreign-key triggers
         # and build each index once at the end instead of updating it a million times.

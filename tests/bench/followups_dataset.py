@@ -29,22 +29,27 @@ from the same loader and migrations is reused: what earlier runs added is delete
 the pending callbacks moved by as many days so that the queue keeps its mix.
 """
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dispatch.models import Community, Crew, Department
 from followups.models import Callback, CallbackRule
 from staffing.models import User
-from tests.bench.dataset import AGENT_USERNAME, _database_exists, _recreate_database
+from tests.bench.dataset import (
+    AGENT_USERNAME,
+    _database_exists,
+    _recreate_database,
+    loader_fingerprint,
+    recorded_row,
+    secondary_indexes,
+)
 from tests.bench.dataset import _reference_data as ticket_bench_reference_data
 from tests.bench.intake_dataset import _insert
 from tickets.choices import Category, Grade
@@ -90,33 +95,15 @@ class FollowupsDataset:
 def _fingerprint() -> str:
     """A hash of this loader, the ticket suite's reference data and the migrations: when one
     changes, a database loaded before is rebuilt rather than reused."""
-    root = Path(settings.BASE_DIR)
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in [here / "followups_dataset.py", here / "dataset.py"]:
-        digest.update(path.read_bytes())
-    for path in sorted(root.glob("*/migrations/*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return loader_fingerprint("followups_dataset.py", "dataset.py")
 
 
 def _recorded() -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_followups_dataset') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return None
-        try:
-            cursor.execute(
-                "SELECT tickets, day_tickets, callbacks, fingerprint, day, queue_day, "
-                "max_ticket_id, max_callback_id, loaded_at, load_seconds "
-                "FROM bench_followups_dataset"
-            )
-        except DatabaseError:
-            return None
-        row = cursor.fetchone()
-        names = [column.name for column in cursor.description]
-    return dict(zip(names, row, strict=True)) if row else None
+    return recorded_row(
+        "bench_followups_dataset",
+        "tickets, day_tickets, callbacks, fingerprint, day, queue_day, max_ticket_id, "
+        "max_callback_id, loaded_at, load_seconds",
+    )
 
 
 def _reference_data() -> None:
@@ -136,23 +123,6 @@ def _reference_data() -> None:
     )
     if missing:
         raise RuntimeError(f"the migrations did not seed the callback rules {sorted(missing)}")
-
-
-def _secondary_indexes() -> list[tuple[str, str]]:
-    """Return (name, definition) of the loaded tables' indexes that back no constraint."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT i.indexname, i.indexdef FROM pg_indexes i
-            WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
-              AND NOT EXISTS (
-                  SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexname::regclass
-              )
-            ORDER BY i.indexname
-            """,
-            [list(TABLES)],
-        )
-        return cursor.fetchall()
 
 
 # The closed tickets. Every random draw happens once per row in ``draws``.
@@ -509,7 +479,7 @@ def _bulk_load(*, tickets: int, day_tickets: int, callbacks: int, now: datetime)
         "descriptions": DESCRIPTIONS,
     }
     day_start, _day_end = _day_bounds(day)
-    indexes = _secondary_indexes()
+    indexes = secondary_indexes(TABLES)
     with transaction.atomic(), connection.cursor() as cursor:
         # The rows are generated consistent: skip the foreign-key triggers, build each index
         # once at the end.

@@ -15,16 +15,14 @@ A database that already holds the wanted rows from the same loader (and the same
 migrations and search code) is reused; its sessions are cleared and it is analyzed again.
 """
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from callcentre.models import Call, Caller, CallerAddress, FaqEntry
@@ -33,7 +31,14 @@ from dispatch.models import Community, Crew, Department
 from staffing.models import User
 from staffing.roles import Role
 from staffing.services import user_create
-from tests.bench.dataset import AGENT_USERNAME, _database_exists, _recreate_database
+from tests.bench.dataset import (
+    AGENT_USERNAME,
+    _database_exists,
+    _recreate_database,
+    loader_fingerprint,
+    recorded_row,
+    secondary_indexes,
+)
 from tests.bench.dataset import _reference_data as ticket_bench_reference_data
 from tests.bench.intake_faq import faq_entries
 from tickets.models import FaultType, Ticket
@@ -111,34 +116,14 @@ def _fingerprint() -> str:
     """A hash of the migrations, this loader and the FAQ word lists: when one changes, a
     database loaded before is rebuilt rather than reused. (A change of how ``search_text``
     is derived only refreshes that column: ``_faq_search_text_refresh``.)"""
-    root = Path(settings.BASE_DIR)
-    digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in [
-        here / "intake_dataset.py",
-        here / "intake_faq.py",
-        *sorted(root.glob("*/migrations/*.py")),
-    ]:
-        digest.update(str(path.name).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return loader_fingerprint("intake_dataset.py", "intake_faq.py")
 
 
 def _recorded() -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_intake_dataset') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return None
-        try:
-            cursor.execute(
-                "SELECT callers, calls, faq, days, fingerprint, loaded_at, load_seconds "
-                "FROM bench_intake_dataset"
-            )
-        except DatabaseError:
-            return None
-        row = cursor.fetchone()
-        names = [column.name for column in cursor.description]
-    return dict(zip(names, row, strict=True)) if row else None
+    return recorded_row(
+        "bench_intake_dataset",
+        "callers, calls, faq, days, fingerprint, loaded_at, load_seconds",
+    )
 
 
 def _counts() -> dict[str, int]:
@@ -195,23 +180,6 @@ def _insert(
         params,
     )
     return cursor.rowcount
-
-
-def _secondary_indexes() -> list[tuple[str, str]]:
-    """Return (name, definition) of the loaded tables' indexes that back no constraint."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT i.indexname, i.indexdef FROM pg_indexes i
-            WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
-              AND NOT EXISTS (
-                  SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexname::regclass
-              )
-            ORDER BY i.indexname
-            """,
-            [list(TABLES)],
-        )
-        return cursor.fetchall()
 
 
 def _reference_data() -> list[int]:
@@ -310,7 +278,7 @@ def _bulk_load(*, callers: int, calls: int, faq: int, days: int, now: datetime) 
     }
     params["crew_count"] = len(params["crews"])
     params["department_count"] = len(params["departments"])
-    indexes = _secondary_indexes()
+    indexes = secondary_indexes(TABLES)
     with transaction.atomic(), connection.cursor() as cursor:
         # The rows are generated consistent: skip the foreign-key triggers, build each
         # index once at the end.
