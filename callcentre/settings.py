@@ -223,6 +223,11 @@ RELATED_TICKET_RADIUS_KM = float(os.environ.get("RELATED_TICKET_RADIUS_KM", "0.5
 # and before the shift that took it goes home.
 SHIFT_CHANGES = os.environ.get("SHIFT_CHANGES", "08:00,20:00").split(",")
 
+# The overdue sweep looks back this far past its watermark for rows written late, and a
+# first sweep (no watermark yet) this far back for what went overdue before it ran.
+ALERT_SWEEP_OVERLAP_MINUTES = int(os.environ.get("ALERT_SWEEP_OVERLAP_MINUTES", "15"))
+ALERT_SWEEP_FIRST_LOOKBACK_HOURS = int(os.environ.get("ALERT_SWEEP_FIRST_LOOKBACK_HOURS", "24"))
+
 # A shared cache (Redis) in production, so that every process sees an edit at once. Without
 # CACHE_URL, each process keeps its own, and what every process must agree on (the board's
 # version, the status page's rate limit) goes to files under VAR_DIR.
@@ -282,9 +287,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dispatch.tasks.assignments_expire",
         "schedule": 60.0,
     },
-    # The crew leader hears of each deadline their crew has just missed.
-    "breaches-notify": {
-        "task": "dispatch.tasks.breaches_notify",
+    # The overdue sweep: warnings, breaches, escalations and overdue alarms on every stored
+    # deadline, each raised once; the rules send some on by text message.
+    "alerts-sweep": {
+        "task": "tickets.tasks.alerts_sweep",
         "schedule": 60.0,
     },
     # Callbacks the rules ask for, from the tickets dispatched, received or closed since.

@@ -1,7 +1,8 @@
-"""Dispatch follows every ticket change: the assignment record, the messages, the board."""
+"""Dispatch follows every ticket change (the assignment record, the messages, the board) and
+texts the alerts the rules send by SMS."""
 
 from dispatch.board import board_changed
-from tickets.hooks import ticket_changed
+from tickets.hooks import alerts_raised, ticket_changed
 
 
 def _ticket_changed(ticket, event, **kwargs) -> None:
@@ -12,5 +13,12 @@ def _ticket_changed(ticket, event, **kwargs) -> None:
     board_changed()
 
 
+def _alerts_raised(alert_ids, **kwargs) -> None:
+    from dispatch.services import alerts_notify
+
+    alerts_notify(alert_ids=alert_ids)
+
+
 def connect() -> None:
     ticket_changed.connect(_ticket_changed, dispatch_uid="dispatch-ticket-changed")
+    alerts_raised.connect(_alerts_raised, dispatch_uid="dispatch-alerts-raised")

@@ -17,6 +17,12 @@ def message_send(message_id: int) -> None:
 
 
 @shared_task
+def messages_send(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        services.message_send(message_id=message_id)
+
+
+@shared_task
 def messages_retry() -> int:
     """Send again what is still pending (the broker was down, the gateway refused)."""
     pending = OutboundMessage.objects.filter(
@@ -30,8 +36,3 @@ def messages_retry() -> int:
 @shared_task
 def assignments_expire() -> int:
     return services.assignments_expire(now=timezone.now())
-
-
-@shared_task
-def breaches_notify() -> int:
-    return services.breaches_notify(now=timezone.now())

@@ -7,6 +7,7 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Follow-up callbacks")
 
     def ready(self) -> None:
-        from followups import signals
+        from followups import signals, watches
 
         signals.connect()
+        watches.register()

@@ -29,6 +29,7 @@ _CONFIGURATION_MODELS = [
     "followups.workingdayoverride",
     "followups.callbackrule",
     "followups.callbacksampling",
+    "tickets.alertsmsrule",
 ]
 
 
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.reopen_ticket",
         "tickets.approve_extension",
         *_FOLLOW_UP_LEAD,
+        "tickets.receive_escalations",
     ],
     Role.DISPATCHER: [
         *_FRONT_DESK,
@@ -77,6 +79,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.reopen_ticket",
         "tickets.request_extension",
         "tickets.approve_extension",
+        "tickets.receive_ticket_alerts",
+        "tickets.record_delay_cause",
     ],
     Role.SUPERVISOR: [
         *_FRONT_DESK,
@@ -106,6 +110,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "followups.view_complaint",
         "followups.view_accountability",
         "followups.change_accountability",
+        # The overdue alarms, and the delays someone caused.
+        "tickets.receive_alarms",
+        "tickets.record_delay_cause",
+        "tickets.view_delays",
+        "tickets.view_alert",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

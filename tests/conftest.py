@@ -21,7 +21,7 @@ from tests.staffing.factories import user_with_role
 from tests.tickets.factories import FaultTypeFactory
 from tickets import services
 from tickets.choices import Category, Channel, Grade, State
-from tickets.models import FaultType, SlaPolicy, Ticket
+from tickets.models import AlertSmsRule, FaultType, SlaPolicy, Ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Monday morning in the centre's time zone; every test that reads a clock starts here.
@@ -60,8 +60,12 @@ def clock():
 def sla_policies(db):
     """Make sure the seeded policies are there (transactional tests flush the table)."""
     seed = importlib.import_module("tickets.migrations.0002_seed_sla_policies")
+    alerts = importlib.import_module("tickets.migrations.0007_alerts")
     for grade, minutes in seed.STANDARD_POLICIES.items():
-        SlaPolicy.objects.get_or_create(grade=grade, defaults=minutes)
+        escalation = {"escalate_after_minutes": alerts.ESCALATE_AFTER_MINUTES[grade]}
+        SlaPolicy.objects.get_or_create(grade=grade, defaults={**minutes, **escalation})
+    for rule in alerts.SMS_RULES:
+        AlertSmsRule.objects.get_or_create(**rule)
     roles_sync()
 
 

@@ -96,3 +96,37 @@ class ExtensionState(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
+
+
+class AlertMilestone(models.TextChoices):
+    """Every deadline the overdue sweep watches: a ticket's milestones and its follow-ups."""
+
+    DISPATCH = "dispatch", _("Dispatch")
+    ACCEPT = "accept", _("Accept")
+    ARRIVE = "arrive", _("Arrive on site")
+    MITIGATE = "mitigate", _("Stop the water")
+    RESOLVE = "resolve", _("Resolve")
+    CLOSE = "close", _("Close")
+    CALLBACK = "callback", _("Callback")
+    COMPLAINT_FIRST_REPLY = "complaint_first_reply", _("First reply to the complaint")
+    COMPLAINT_FINAL_REPLY = "complaint_final_reply", _("Final reply to the complaint")
+
+
+# The milestones of the repair itself, whose alerts go to the dispatcher first; the others
+# are the follow-up desk's (shift leaders first).
+TICKET_ALERT_MILESTONES = [AlertMilestone(milestone.value) for milestone in Milestone]
+# The milestones a crew works towards: their alerts go to the crew leader too.
+CREW_ALERT_MILESTONES = [
+    AlertMilestone.ACCEPT,
+    AlertMilestone.ARRIVE,
+    AlertMilestone.MITIGATE,
+    AlertMilestone.RESOLVE,
+]
+
+
+class AlertLevel(models.TextChoices):
+    # In the order they come: a share of the time gone, the deadline passed, then further up.
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Overdue")
+    ESCALATED = "escalated", _("Escalated")
+    ALARM = "alarm", _("Overdue alarm")

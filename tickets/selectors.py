@@ -3,14 +3,26 @@
 import uuid
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from tickets.choices import FINAL_STATES, Category, ExtensionState, Grade, Milestone
+from tickets.choices import (
+    CREW_ALERT_MILESTONES,
+    FINAL_STATES,
+    TICKET_ALERT_MILESTONES,
+    AlertLevel,
+    AlertMilestone,
+    Category,
+    ExtensionCause,
+    ExtensionState,
+    Grade,
+    Milestone,
+)
 from tickets.errors import ApplicationError
 from tickets.milestones import MILESTONES
-from tickets.models import ExtensionRequest, FaultType, RepairPhoto, Ticket
+from tickets.models import Alert, ExtensionRequest, FaultType, RepairPhoto, Ticket
+from tickets.watches import watches
 
 _LIST_RELATED = ("fault_type", "district", "community", "crew", "department")
 
@@ -210,3 +222,100 @@ def ticket_review_checks(ticket: Ticket) -> list[str]:
     if ticket.is_special:
         checks.append(_("Special ticket"))
     return checks
+
+
+# Alerts: who receives which, and whether each is still standing.
+
+# The notification area counts this many at most: past it, "99+" says enough.
+ALERT_COUNT_CAP = 99
+
+
+def alert_audience_filter(*, user) -> Q:
+    """Return the filter of the alerts meant for ``user``, of the tickets they may open.
+
+    The dispatcher hears first of a ticket's deadlines, with the crew leader (of their crew's)
+    and the department (of its referrals); the shift leader of those still missed after the
+    escalation interval, and first of the follow-up desk's; the supervisor of the overdue
+    alarms and of the follow-up desk's escalations.
+    """
+    first = Q(level__in=[AlertLevel.WARNING, AlertLevel.BREACH])
+    of_ticket = Q(milestone__in=TICKET_ALERT_MILESTONES)
+    meant = Q(pk__in=[])
+    if user.has_perm("tickets.receive_ticket_alerts"):
+        meant |= first & of_ticket
+    if user.has_perm("tickets.receive_escalations"):
+        meant |= (Q(level=AlertLevel.ESCALATED) & of_ticket) | (first & ~of_ticket)
+    if user.has_perm("tickets.receive_alarms"):
+        meant |= Q(level=AlertLevel.ALARM) | (Q(level=AlertLevel.ESCALATED) & ~of_ticket)
+    if user.has_perm("tickets.view_crew_tickets"):
+        meant |= (
+            first
+            & Q(milestone__in=CREW_ALERT_MILESTONES)
+            & Q(
+                ticket__crew__memberships__user=user,
+                ticket__crew__memberships__is_leader=True,
+            )
+        )
+    if user.has_perm("tickets.view_department_tickets"):
+        meant |= first & Q(milestone=AlertMilestone.RESOLVE, ticket__department__members=user)
+    visible = ticket_visibility_filter(user=user)
+    if visible is not None:
+        meant &= Q(ticket__in=Ticket.objects.filter(visible))
+    return meant
+
+
+def alerts_standing(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """Annotate ``is_standing``: the deadline the alert is about is still ahead of its row
+    (not met, not moved, the ticket not closed)."""
+    cases = [
+        When(
+            milestone=watch.milestone,
+            then=Exists(
+                watch.model.objects.filter(
+                    watch.pending,
+                    **{
+                        watch.ticket_field: OuterRef("ticket_id"),
+                        watch.due_field: OuterRef("due_at"),
+                    },
+                )
+            ),
+        )
+        for watch in watches()
+    ]
+    return alerts.annotate(is_standing=Case(*cases, default=Value(False)))
+
+
+def alerts_for_user(*, user, unacknowledged: bool = False) -> QuerySet[Alert]:
+    """Return the alerts meant for ``user``, newest first, with ``is_standing``."""
+    alerts = Alert.objects.filter(alert_audience_filter(user=user))
+    if unacknowledged:
+        alerts = alerts.filter(acknowledged_at__isnull=True)
+    return alerts_standing(
+        alerts.select_related("ticket", "ticket__fault_type", "acknowledged_by")
+    ).order_by("-raised_at", "-id")
+
+
+def alert_get_for_user(*, user, pk: int) -> Alert:
+    alert = alerts_for_user(user=user).filter(pk=pk).first()
+    if alert is None:
+        raise ApplicationError(_("No such alert."), code="not_found")
+    return alert
+
+
+def alerts_waiting_count(*, user) -> int:
+    """Return how many alerts wait for ``user``: not acknowledged, their deadline standing.
+
+    Counted up to ``ALERT_COUNT_CAP`` + 1, so a storm's thousands cost no more than a few.
+    """
+    waiting = alerts_for_user(user=user, unacknowledged=True).filter(is_standing=True)
+    return waiting.values("pk")[: ALERT_COUNT_CAP + 1].count()
+
+
+def delays_with_human_cause(*, since: datetime | None = None) -> QuerySet[Alert]:
+    """Return the missed deadlines someone caused, the latest recorded first."""
+    delays = Alert.objects.filter(delay_cause=ExtensionCause.HUMAN)
+    if since is not None:
+        delays = delays.filter(delay_recorded_at__gte=since)
+    return delays.select_related("ticket", "ticket__crew", "delay_recorded_by").order_by(
+        "-delay_recorded_at"
+    )

@@ -8,6 +8,8 @@ from dispatch.sms import SmsError, sms_backend
 
 # After this many failed attempts a message is left failed for someone to look at.
 MAX_ATTEMPTS = 5
+# Messages queued together are sent by one task per this many.
+SEND_BATCH = 200
 
 
 def message_enqueue(*, to: str, text: str, kind: str, dedupe_key: str) -> OutboundMessage | None:
@@ -28,6 +30,29 @@ def message_enqueue(*, to: str, text: str, kind: str, dedupe_key: str) -> Outbou
     # other callbacks (the board's version) still run, and messages_retry sends it later.
     transaction.on_commit(lambda: message_send.delay(message.pk), robust=True)
     return message
+
+
+def messages_enqueue(messages: list[OutboundMessage]) -> int:
+    """Put many messages in the outbox at once, skipping keys already there; return how many
+    are new. They are sent after the transaction commits, a batch per task."""
+    from dispatch.tasks import messages_send
+
+    if not messages:
+        return 0
+    keys = [message.dedupe_key for message in messages]
+    known = set(
+        OutboundMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    new = list(
+        OutboundMessage.objects.filter(dedupe_key__in=set(keys) - known).values_list(
+            "pk", flat=True
+        )
+    )
+    for start in range(0, len(new), SEND_BATCH):
+        batch = new[start : start + SEND_BATCH]
+        transaction.on_commit(lambda batch=batch: messages_send.delay(batch), robust=True)
+    return len(new)
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ Messages are written in the transaction of the change that causes them and sent 
 commits; each has a key, so no reason sends twice.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import formats, timezone, translation
@@ -12,22 +12,14 @@ from django.utils.translation import gettext as _
 
 from dispatch.models import CrewMembership
 from dispatch.services.messages import message_enqueue
-from tickets.choices import Milestone
-from tickets.milestones import MILESTONES
 from tickets.models import Ticket, TicketEvent
 from tickets.public import slip_url, status_url
-from tickets.selectors import overdue_filter
 
 Action = TicketEvent.Action
-# Milestones a crew works towards: missing one tells the crew leader.
-CREW_MILESTONES = [Milestone.ACCEPT, Milestone.ARRIVE, Milestone.MITIGATE, Milestone.RESOLVE]
-# How far back the breach sweep looks; older breaches have been told already (or, after a
-# longer outage, are the overdue sweep's business).
-BREACH_LOOKBACK = timedelta(hours=2)
-BREACH_BATCH = 500
 
 
-def _when(value: datetime) -> str:
+def when(value: datetime) -> str:
+    """Return a time as a text message gives it: month, day, hour and minute."""
     return formats.date_format(timezone.localtime(value), "m-d H:i")
 
 
@@ -80,7 +72,7 @@ def _dispatched(ticket: Ticket, event: TicketEvent) -> None:
             "crew": ticket.crew,
         }
         if promised:
-            text += " " + _("They will be with you by %(time)s.") % {"time": _when(promised)}
+            text += " " + _("They will be with you by %(time)s.") % {"time": when(promised)}
         message_enqueue(
             to=customer,
             text=f"{text} {status_url(ticket)}",
@@ -100,7 +92,7 @@ def _extension_approved(ticket: Ticket, event: TicketEvent) -> None:
             "We are sorry: the work on your report %(number)s needs more time. We now expect "
             "it done by %(time)s. Thank you for your patience."
         )
-        % {"number": ticket.number, "time": _when(new_due)},
+        % {"number": ticket.number, "time": when(new_due)},
         kind="customer_extension",
         dedupe_key=f"customer-extension:{event.pk}",
     )
@@ -117,39 +109,3 @@ def _closed(ticket: Ticket, event: TicketEvent) -> None:
         kind="customer_closed",
         dedupe_key=f"customer-closed:{event.pk}",
     )
-
-
-def breaches_notify(*, now: datetime, batch: int = BREACH_BATCH) -> int:
-    """Tell each crew leader of every deadline their crew has just missed; return how many.
-
-    Reads each milestone's partial index over the last ``BREACH_LOOKBACK`` only; the
-    message key (ticket, milestone, deadline) makes a rerun harmless, and an extended
-    deadline that passes again is a new breach.
-    """
-    queued = 0
-    with translation.override(settings.LANGUAGE_CODE):
-        for milestone in CREW_MILESTONES:
-            due_field = MILESTONES[milestone].due_field
-            missed = (
-                Ticket.objects.filter(
-                    overdue_filter(milestone=milestone, now=now),
-                    crew__isnull=False,
-                    **{f"{due_field}__gte": now - BREACH_LOOKBACK},
-                )
-                .select_related("crew", "fault_type")
-                .order_by(due_field)[:batch]
-            )
-            for ticket in missed:
-                due = getattr(ticket, due_field)
-                leader = _leader_phone(ticket.crew)
-                if leader is None:
-                    continue
-                sent = message_enqueue(
-                    to=leader,
-                    text=_("Ticket %(number)s is overdue: %(milestone)s was due at %(time)s.")
-                    % {"number": ticket.number, "milestone": milestone.label, "time": _when(due)},
-                    kind="crew_breach",
-                    dedupe_key=f"crew-breach:{ticket.pk}:{milestone.value}:{due.isoformat()}",
-                )
-                queued += sent is not None
-    return queued

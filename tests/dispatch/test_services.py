@@ -384,38 +384,6 @@ def test_given_the_broker_down_when_dispatching_then_the_dispatch_holds_and_the_
     assert _statuses() == [OutboundMessage.Status.SENT] * 2
 
 
-# Missed deadlines, told to the crew leader.
-
-
-def test_given_a_dispatched_ticket_past_its_accept_deadline_then_the_leader_is_told_once(
-    centre, make_ticket, leader_phone, clock
-):
-    late = make_ticket(State.DISPATCHED)
-    unassigned = make_ticket(State.VERIFIED)  # past the same deadlines, but no crew to tell
-    clock.shift(timedelta(minutes=50))  # a general ticket is accepted within 45 minutes
-    assert late.accept_due < timezone.now()
-    assert unassigned.accept_due < timezone.now()
-
-    assert services.breaches_notify(now=timezone.now()) == 1
-    clock.shift(timedelta(minutes=1))  # the next run of the sweep
-    assert services.breaches_notify(now=timezone.now()) == 0
-
-    [told] = _messages("crew_breach")
-    assert told.to_phone == leader_phone
-    assert late.number in told.body
-    assert unassigned.number not in told.body
-
-
-def test_given_a_ticket_within_its_deadlines_then_no_breach_is_told(
-    centre, make_ticket, leader_phone, clock
-):
-    make_ticket(State.DISPATCHED)
-    clock.shift(timedelta(minutes=40))
-
-    assert services.breaches_notify(now=timezone.now()) == 0
-    assert _messages("crew_breach") == []
-
-
 # The crew's duty and position.
 
 

@@ -4,6 +4,12 @@ Each runs in one transaction, checks the actor's permission, moves the state mac
 only the fields it changed and records one event row.
 """
 
+from tickets.services.alerts import (
+    alert_acknowledge,
+    alert_delay_record,
+    alerts_acknowledge,
+    alerts_sweep,
+)
 from tickets.services.deadlines import extension_decide, extension_request, ticket_reclassify
 from tickets.services.lifecycle import (
     CostLine,
@@ -31,6 +37,10 @@ from tickets.services.review import ticket_correct, ticket_review
 __all__ = [
     "CostLine",
     "PartLine",
+    "alert_acknowledge",
+    "alert_delay_record",
+    "alerts_acknowledge",
+    "alerts_sweep",
     "extension_decide",
     "extension_request",
     "repair_photos_add",

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
@@ -98,6 +99,22 @@ class SlaPolicy(models.Model):
         ),
     )
 
+    warning_percent = models.PositiveSmallIntegerField(
+        _("warn at (% of the time)"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("A deadline warns once this share of its time has gone."),
+    )
+    escalate_after_minutes = models.PositiveIntegerField(
+        _("escalate after (min)"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A deadline still missed this long after it passed goes up to the shift leader "
+            "(a follow-up's to the supervisor)."
+        ),
+    )
+
     class Meta:
         ordering = ["grade"]
         verbose_name = _("SLA policy")
@@ -113,6 +130,10 @@ class SlaPolicy(models.Model):
                 | Q(accept_minutes__isnull=True)
                 | Q(arrive_minutes__gte=models.F("accept_minutes")),
                 name="slapolicy_arrive_after_accept",
+            ),
+            models.CheckConstraint(
+                condition=Q(warning_percent__gte=1, warning_percent__lte=99),
+                name="slapolicy_warning_percent_range",
             ),
         ]
 
