@@ -326,6 +326,8 @@ class DemoBuilder:
             self._ticket_life(at)
         self._showcase()
         followups_demo(now=self.now, since=start, rng=self.random)
+        # The alerts of the last day, as the minute-by-minute sweep would have raised them.
+        services.alerts_sweep(now=self.now)
         return Ticket.objects.count()
 
     def _caller(self) -> tuple[str, str]:

@@ -192,6 +192,9 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "tickets.choices.Channel",
         # A new ticket's channel: every channel but a callback's complaint.
         "IntakeChannelEnum": "tickets.choices.INTAKE_CHANNELS",
+        "MilestoneEnum": "tickets.choices.Milestone",
+        "AlertMilestoneEnum": "tickets.choices.AlertMilestone",
+        "ExtensionCauseEnum": "tickets.choices.ExtensionCause",
     },
 }
 

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
 from followups.api import CalendarView, CallbackQueueView, CallbackRecordView
+from tickets.alert_api import AlertAcknowledgeView, AlertDelayCauseView, AlertListView
 from tickets.api import AuthTokenView
 
 api_v1 = [
@@ -15,6 +16,9 @@ api_v1 = [
     path("calendar/", CalendarView.as_view(), name="api-calendar"),
     path("callbacks/", CallbackQueueView.as_view(), name="api-callbacks"),
     path("callbacks/<int:pk>/record/", CallbackRecordView.as_view(), name="api-callback-record"),
+    path("alerts/", AlertListView.as_view(), name="api-alerts"),
+    path("alerts/<int:pk>/acknowledge/", AlertAcknowledgeView.as_view(), name="api-alert-ack"),
+    path("alerts/<int:pk>/cause/", AlertDelayCauseView.as_view(), name="api-alert-cause"),
     path("", include("tickets.api_urls")),
 ]
 
@@ -36,6 +40,7 @@ urlpatterns = [
     path("", include("staffing.urls")),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("tickets/", include("tickets.urls")),
+    path("alerts/", include("tickets.alert_urls")),
     path("dispatch/", include("dispatch.urls")),
     path("crew/", include("dispatch.crew_urls")),
     path("callbacks/", include("followups.urls")),

@@ -3,12 +3,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from tickets.selectors import user_receives_alerts
+
 
 def navigation(request: HttpRequest) -> dict:
     """Return the navigation links the signed-in person's role may use."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_links": [], "demo_mode": settings.DEMO_MODE}
+        return {"nav_links": [], "demo_mode": settings.DEMO_MODE, "receives_alerts": False}
     links = [(reverse("home"), _("Home"))]
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("console"), _("Console")))
@@ -29,4 +31,8 @@ def navigation(request: HttpRequest) -> dict:
         links.append((reverse("api-docs"), _("API")))
     if user.is_staff:
         links.append((reverse("admin:index"), _("Administration")))
-    return {"nav_links": links, "demo_mode": settings.DEMO_MODE}
+    return {
+        "nav_links": links,
+        "demo_mode": settings.DEMO_MODE,
+        "receives_alerts": user_receives_alerts(user),
+    }

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from tickets.models import ExtensionRequest, FaultType, Skill, SlaPolicy, Ticket, TicketEvent
+from tickets.models import (
+    Alert,
+    AlertSmsRule,
+    ExtensionRequest,
+    FaultType,
+    Skill,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 
 
 @admin.register(Skill)
@@ -27,7 +36,16 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "mitigate_minutes",
         "resolve_minutes",
         "close_minutes",
+        "warning_percent",
+        "escalate_after_minutes",
     ]
+
+
+@admin.register(AlertSmsRule)
+class AlertSmsRuleAdmin(admin.ModelAdmin):
+    list_display = ["level", "milestone", "grade", "is_active"]
+    list_filter = ["level", "is_active"]
+    list_editable = ["is_active"]
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -70,3 +88,21 @@ class ExtensionRequestAdmin(_ReadOnly):
     list_display = ["ticket", "milestone", "cause", "state", "original_due", "requested_due"]
     list_filter = ["state", "cause", "milestone"]
     list_select_related = ["ticket"]
+
+
+@admin.register(Alert)
+class AlertAdmin(_ReadOnly):
+    list_display = [
+        "ticket",
+        "milestone",
+        "level",
+        "due_at",
+        "raised_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "delay_cause",
+    ]
+    list_filter = ["level", "milestone", "delay_cause"]
+    list_select_related = ["ticket", "acknowledged_by"]
+    search_fields = ["ticket__number"]
+    date_hierarchy = "raised_at"

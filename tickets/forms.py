@@ -180,3 +180,27 @@ class ExtensionDecisionForm(Form):
         coerce=lambda value: value == "1",
     )
     note = _reason(_("Note"), required=False)
+
+
+class DelayCauseForm(Form):
+    cause = forms.ChoiceField(
+        label=_("Cause of the delay"), choices=ExtensionCause.choices, widget=forms.RadioSelect
+    )
+    responsible = forms.CharField(
+        label=_("Responsible party"),
+        max_length=100,
+        required=False,
+        help_text=_("Required for a human cause: the person, crew or department."),
+    )
+    note = forms.CharField(
+        label=_("What happened"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AlertFilterForm(Form):
+    SHOW = [("waiting", _("Waiting")), ("all", _("All"))]
+
+    show = forms.ChoiceField(label=_("Show"), choices=SHOW, required=False)

@@ -264,6 +264,20 @@ def alert_audience_filter(*, user) -> Q:
     return meant
 
 
+def user_receives_alerts(user) -> bool:
+    """Return whether any alert can be meant for ``user`` (a seat agent's never is)."""
+    return any(
+        user.has_perm(f"tickets.{codename}")
+        for codename in (
+            "receive_ticket_alerts",
+            "receive_escalations",
+            "receive_alarms",
+            "view_crew_tickets",
+            "view_department_tickets",
+        )
+    )
+
+
 def alerts_standing(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Annotate ``is_standing``: the deadline the alert is about is still ahead of its row
     (not met, not moved, the ticket not closed)."""

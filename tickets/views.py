@@ -1,10 +1,12 @@
-"""Ticket pages: the list, the form for a new ticket, and the ticket with its actions."""
+"""Ticket pages: the list, the form for a new ticket, the ticket with its actions, and the
+alerts on tickets' deadlines."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -12,10 +14,16 @@ from django.views.decorators.http import require_POST
 
 from tickets import forms, services
 from tickets.actions import ACTIONS, ticket_actions_for_user
+from tickets.choices import TICKET_ALERT_MILESTONES
 from tickets.errors import ApplicationError
 from tickets.filters import TicketFilter
 from tickets.photos import photo_response
 from tickets.selectors import (
+    ALERT_COUNT_CAP,
+    alert_get_for_user,
+    alerts_for_user,
+    alerts_waiting_count,
+    delays_with_human_cause,
     repair_photo_get_for_user,
     ticket_detail_for_user,
     ticket_get_for_user,
@@ -158,3 +166,104 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 def ticket_photo(request: HttpRequest, number: str, key) -> FileResponse:
     """Serve a repair photo to those who may see its ticket; to anyone else it does not exist."""
     return photo_response(repair_photo_get_for_user(user=request.user, number=number, key=key))
+
+
+# Alerts: the notification area, acknowledging, and why a deadline was missed.
+
+_ALERT_PAGE_SIZE = 50
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """The alerts meant for the person: those still waiting first, or every one."""
+    show = "all" if request.GET.get("show") == "all" else "waiting"
+    alerts = alerts_for_user(user=request.user, unacknowledged=show == "waiting")
+    if show == "waiting":
+        alerts = alerts.filter(is_standing=True)
+    page = Paginator(alerts, _ALERT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tickets/alerts.html",
+        {
+            "page": page,
+            "show": show,
+            "waiting": alerts_waiting_count(user=request.user),
+            "count_cap": ALERT_COUNT_CAP,
+            "may_record_cause": request.user.has_perm("tickets.record_delay_cause"),
+            "ticket_milestones": TICKET_ALERT_MILESTONES,
+        },
+    )
+
+
+@never_cache
+@login_required
+def alert_badge(request: HttpRequest) -> HttpResponse:
+    """The count in the top bar, fetched after the page and every half minute."""
+    return render(
+        request,
+        "tickets/_alert_badge.html",
+        {"waiting": alerts_waiting_count(user=request.user), "count_cap": ALERT_COUNT_CAP},
+    )
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = alert_get_for_user(user=request.user, pk=pk)
+    services.alert_acknowledge(alert=alert, actor=request.user, at=timezone.now())
+    messages.success(request, _("Alert acknowledged."))
+    return redirect(_back_to_alerts(request))
+
+
+@login_required
+@require_POST
+def alerts_acknowledge(request: HttpRequest) -> HttpResponse:
+    """Acknowledge the alerts listed on the page the person was looking at."""
+    ids = [int(value) for value in request.POST.getlist("alert") if value.isdigit()]
+    alerts = alerts_for_user(user=request.user).filter(pk__in=ids)
+    count = services.alerts_acknowledge(alerts=alerts, actor=request.user, at=timezone.now())
+    messages.success(request, _("%(count)d alerts acknowledged.") % {"count": count})
+    return redirect(_back_to_alerts(request))
+
+
+def _back_to_alerts(request: HttpRequest) -> str:
+    show = request.POST.get("show")
+    return reverse("alerts:list") + ("?show=all" if show == "all" else "")
+
+
+@login_required
+@permission_required("tickets.record_delay_cause", raise_exception=True)
+def alert_delay_cause(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record why a ticket missed a deadline: an objective cause, or who caused it."""
+    alert = alert_get_for_user(user=request.user, pk=pk)
+    recorded = {
+        "cause": alert.delay_cause,
+        "responsible": alert.delay_responsible,
+        "note": alert.delay_note,
+    }
+    form = forms.DelayCauseForm(request.POST or None, initial=recorded)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.alert_delay_record(
+                alert=alert, actor=request.user, at=timezone.now(), **form.cleaned_data
+            )
+        except ApplicationError as error:
+            forms.show_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Cause of the delay on %(number)s recorded.") % {"number": alert.ticket.number},
+            )
+            return redirect("alerts:list")
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "tickets/alert_cause.html", {"alert": alert, "form": form}, status=status
+    )
+
+
+@login_required
+@permission_required("tickets.view_delays", raise_exception=True)
+def delay_list(request: HttpRequest) -> HttpResponse:
+    """The supervisor's list of missed deadlines someone caused."""
+    page = Paginator(delays_with_human_cause(), _ALERT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tickets/delays.html", {"page": page})
