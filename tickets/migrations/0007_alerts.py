@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='slapolicy',
             name='warning_percent',
-            field=models.PositiveSmallIntegerField(default=80, help_text='A deadline warns once this share of its time has gone.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (% of the time)'),
+            field=models.PositiveSmallIntegerField(default=80, help_text='A deadline warns once this share of its time has gone.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (percent of the time)'),
         ),
         migrations.AddConstraint(
             model_name='slapolicy',

@@ -100,7 +100,7 @@ class SlaPolicy(models.Model):
     )
 
     warning_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the time)"),
+        _("warn at (percent of the time)"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
         help_text=_("A deadline warns once this share of its time has gone."),
