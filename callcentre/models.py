@@ -167,6 +167,8 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["caller", "-created_at"], name="call_caller_recent_idx"),
             models.Index(fields=["agent", "-answered_at"], name="call_agent_answered_idx"),
+            # The reports count a shift's, a day's and a month's calls.
+            models.Index(fields=["created_at"], name="call_created_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

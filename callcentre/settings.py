@@ -306,6 +306,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followups.tasks.account_callbacks_schedule",
         "schedule": crontab(hour=6, minute=0),
     },
+    # The reports of the periods that have just ended (the shift report at each shift
+    # change); each (kind, period) once, and an approved one is never touched.
+    "reports-produce": {
+        "task": "reports.tasks.reports_produce",
+        "schedule": 300.0,
+    },
     # Old receipts of crew actions (kept so that a retried submission does not act twice).
     "action-receipts-clear": {
         "task": "tickets.tasks.action_receipts_clear",

@@ -41,6 +41,7 @@ urlpatterns = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("tickets/", include("tickets.urls")),
     path("alerts/", include("tickets.alert_urls")),
+    path("reports/", include("reports.urls")),
     path("dispatch/", include("dispatch.urls")),
     path("crew/", include("dispatch.crew_urls")),
     path("callbacks/", include("followups.urls")),

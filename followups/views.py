@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from callcentre.exports import safe_cell
 from callcentre.templating import render_partial
 from followups import selectors, services
 from followups.forms import CallbackForm, DayForm, FirstReplyForm
@@ -352,10 +353,5 @@ def _csv(
     writer = csv.writer(response)
     writer.writerow(headings())
     for row in rows:
-        writer.writerow([_cell(value) for value in row_of(row)])
+        writer.writerow([safe_cell(value) for value in row_of(row)])
     return response
-
-
-def _cell(value: str) -> str:
-    # A cell a customer wrote that starts like a formula is read as text by the spreadsheet.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

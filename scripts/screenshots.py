@@ -177,6 +177,27 @@ class Shooter:
         self.save(page, "13-complaint-replies", full_page=False)
         self.close(page)
 
+    def alerts(self) -> None:
+        """The dispatcher's alerts with the count in the top bar, a breach's cause form with
+        an error, and the supervisor's alarms."""
+        page = self.page()
+        self.sign_in(page, "dispatcher")
+        page.goto("/alerts/")
+        page.locator(".alert-bell .badge-alert").wait_for()
+        self.save(page, "14-alerts-dispatcher", full_page=False)
+        cause = page.locator("a[href$='/cause/']").first
+        if cause.count():
+            cause.click()
+            page.locator("#id_cause_1").check()
+            page.locator("main form button[type=submit]").click()
+            self.save(page, "15-delay-cause-error", full_page=False)
+        self.close(page)
+        page = self.page()
+        self.sign_in(page, "supervisor")
+        page.goto("/alerts/?show=all")
+        self.save(page, "16-alerts-supervisor", full_page=False)
+        self.close(page)
+
     def all(self) -> list[Callable[[], None]]:
         return [
             self.login,
@@ -187,6 +208,7 @@ class Shooter:
             self.crew_home_phone,
             self.english,
             self.callbacks,
+            self.alerts,
         ]
 
 

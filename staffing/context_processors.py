@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_perm("tickets.review_ticket"):
         links.append((reverse("tickets:review"), _("Re-check")))
         links.append((reverse("ledger"), _("Special events")))
+    if user.has_perm("reports.view_reports"):
+        links.append((reverse("reports:list"), _("Reports")))
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("tickets:create"), _("New ticket")))
     if user.has_perm("tickets.view_all_tickets"):

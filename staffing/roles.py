@@ -66,6 +66,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.approve_extension",
         *_FOLLOW_UP_LEAD,
         "tickets.receive_escalations",
+        "reports.view_reports",
+        "reports.submit_shift_report",
     ],
     Role.DISPATCHER: [
         *_FRONT_DESK,
@@ -115,6 +117,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.record_delay_cause",
         "tickets.view_delays",
         "tickets.view_alert",
+        "reports.view_reports",
+        "reports.approve_report",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

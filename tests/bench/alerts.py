@@ -350,6 +350,7 @@ class Sweep:
     by_pair: dict[str, int] = field(default_factory=dict)  # alerts raised
     messages_by_kind: dict[str, int] = field(default_factory=dict)
     cores: dict[str, float] = field(default_factory=dict)
+    transaction_seconds: float = 0.0  # BEGIN and COMMIT, as Django timed them
 
     @property
     def statements(self) -> int:
@@ -369,6 +370,15 @@ class Sweep:
         for sql in self.queries:
             kind = query_kind(sql)
             found[kind] = found.get(kind, 0) + 1
+        return found
+
+    def kind_ms(self) -> dict[str, float]:
+        """Milliseconds of the statements of each kind."""
+        found: dict[str, float] = {}
+        statements = [sql for sql in self.queries if query_kind(sql) != "BEGIN/COMMIT"]
+        for sql, (_, seconds) in zip(statements, self.timed, strict=True):
+            kind = query_kind(sql)
+            found[kind] = found.get(kind, 0.0) + seconds * 1000
         return found
 
     def pair_ms(self) -> dict[str, float]:
@@ -438,6 +448,7 @@ def sweep(*, label: str, at: datetime, batch: int, published: Published, profile
             for row in new_messages.order_by().values("kind").annotate(n=Count("id"))
         },
         cores=cores,
+        transaction_seconds=commits,
     )
 
 
@@ -627,16 +638,40 @@ class Plan:
     planning_ms: float
     indexes: list[str]
     must_use: str | None  # a ticket deadline's partial index
+    due_field: str = ""
+    # Each scan of ``must_use``: its index condition, and the entries it read (returned and
+    # removed by its filter).
+    scans: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def bounded(self) -> bool:
+        """Every scan of the deadline's index reads a range closed at both ends."""
+        return bool(self.scans) and all(
+            f"{self.due_field} >" in condition and f"{self.due_field} <" in condition
+            for condition, _ in self.scans
+        )
+
+    @property
+    def read(self) -> int:
+        return sum(read for _, read in self.scans)
 
     @property
     def ok(self) -> bool:
         if "Seq Scan on tickets_ticket" in self.text:
             return False
-        return self.must_use is None or self.must_use in self.indexes
+        return self.must_use is None or (self.must_use in self.indexes and self.bounded)
 
     @property
     def access(self) -> str:
         return ", ".join(self.indexes) or "no index"
+
+    @property
+    def condition(self) -> str:
+        """The deadline's index conditions, shortened to their bounds."""
+        return " / ".join(
+            re.sub(r"'[\d-]+ ([\d:]+)\+00'::timestamp with time zone", r"\1", condition)
+            for condition, _ in self.scans
+        )
 
     @property
     def buffers(self) -> str:
@@ -644,9 +679,39 @@ class Plan:
         return found.group(1) if found else ""
 
 
+_ACTUAL = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)")
+
+
+def _index_scans(text: str, index: str) -> list[tuple[str, int]]:
+    """The index condition of each scan of ``index`` and the entries it read."""
+    lines = text.splitlines()
+    scans = []
+    for n, line in enumerate(lines):
+        if not re.search(rf"(Index Scan using|Bitmap Index Scan on) {index}\b", line):
+            continue
+        depth = len(line) - len(line.lstrip())
+        condition, read = "", 0
+        actual = _ACTUAL.search(line)
+        if actual:
+            read = int(actual.group(1)) * int(actual.group(2))
+        for detail in lines[n + 1 :]:
+            if len(detail) - len(detail.lstrip()) <= depth or "->" in detail:
+                break
+            detail = detail.strip()
+            if detail.startswith("Index Cond:"):
+                condition = detail.removeprefix("Index Cond:").strip()
+            elif detail.startswith("Rows Removed by Filter:"):
+                read += int(detail.split(":")[1])
+        scans.append((condition, read))
+    return scans
+
+
 def explain(sql: str) -> Plan:
     """EXPLAIN (ANALYZE, BUFFERS) the SELECT inside a pair's ``INSERT … SELECT``."""
     from django.db import connection
+
+    from tickets.choices import Milestone
+    from tickets.milestones import MILESTONES
 
     pair = pair_of(sql)
     select = _INNER_SELECT.search(sql)
@@ -662,6 +727,8 @@ def explain(sql: str) -> Plan:
     indexes = sorted(
         {a or b for a, b in re.findall(r"Scan(?: Backward)? using (\S+)|Index Scan on (\S+)", text)}
     )
+    ticket_deadline = milestone in Milestone.values
+    index = f"ticket_{milestone}_overdue_idx" if ticket_deadline else None
     return Plan(
         pair=pair,
         text=text,
@@ -669,9 +736,9 @@ def explain(sql: str) -> Plan:
         execution_ms=float(execution.group(1)) if execution else float("nan"),
         planning_ms=float(planning.group(1)) if planning else float("nan"),
         indexes=indexes,
-        must_use=f"ticket_{milestone}_overdue_idx"
-        if milestone in ("dispatch", "accept", "arrive", "mitigate", "resolve", "close")
-        else None,
+        must_use=index,
+        due_field=MILESTONES[Milestone(milestone)].due_field if ticket_deadline else "",
+        scans=_index_scans(text, index) if index else [],
     )
 
 
@@ -741,7 +808,7 @@ def _counts_only(args) -> int:
             batch=args.batch,
             published=published,
         )
-        for k in range(3)
+        for k in range(5)
     ]
     new, _ = new_sweep(
         n=args.new,
@@ -759,6 +826,7 @@ def _counts_only(args) -> int:
                 "alerts": dataset.alerts,
                 "idle_raised": [run.raised for run in idle],
                 "idle_statements": [run.statements for run in idle],
+                "idle_ms": [run.seconds * 1000 for run in idle],
                 "idle_kinds": idle[-1].kinds(),
                 "new": args.new,
                 "new_raised": new.raised,
@@ -827,6 +895,31 @@ class Verdict:
 
 def _mark(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+def _time_parts(runs: list[Sweep]) -> list[tuple[str, float]]:
+    """(part, median ms per sweep): each kind of statement, BEGIN/COMMIT, and Python."""
+    kinds: list[str] = []
+    for run in runs:
+        kinds += [kind for kind in run.kind_ms() if kind not in kinds]
+    parts = [
+        (f"SQL: {kind}", statistics.median(run.kind_ms().get(kind, 0.0) for run in runs))
+        for kind in kinds
+    ]
+    parts.append(
+        (
+            "SQL: BEGIN/COMMIT (Django's timing, to the ms)",
+            statistics.median(run.transaction_seconds * 1000 for run in runs),
+        )
+    )
+    parts.append(
+        (
+            "Python: the rest (the querysets built and compiled, the ORM's get and save, the "
+            "recording)",
+            statistics.median(run.python_seconds * 1000 for run in runs),
+        )
+    )
+    return parts
 
 
 def _kinds_table(columns: list[tuple[str, dict[str, int]]]) -> list[str]:
@@ -949,8 +1042,20 @@ def render(
         f"{sorted({run.statements for run in new})} here ({args.new:,} new), "
         f"{small['new_statements']} there ({small['new']:,} new): "
         f"**{_mark(result.counts_constant)}**",
-        f"- every pair's SELECT reads its deadline's partial index, none reads tickets_ticket "
-        f"from end to end: **{_mark(result.plans_ok)}**",
+        "- every ticket deadline's SELECT reads a closed range of its partial index "
+        "(`ticket_<milestone>_overdue_idx`), none reads tickets_ticket from end to end"
+        + (
+            ""
+            if result.plans_ok
+            else " (not: "
+            + ", ".join(
+                f"{plan.pair}, {plan.condition or plan.access}"
+                for plan in [*idle_plans, *new_plans]
+                if not plan.ok
+            )
+            + ")"
+        )
+        + f": **{_mark(result.plans_ok)}**",
         "",
         f"**{_mark(result.passed)}**",
         "",
@@ -973,7 +1078,7 @@ def render(
         "",
         f"**Nothing new.** {args.idle_warmup} unmeasured sweeps, then {len(idle)}, "
         f"{args.idle_step:g} s apart in the sweep's time (now + {args.idle_warmup + 1:g} s to "
-        f"now + {idle[-1].at - dataset.now}), each reading the "
+        f"now + {(idle[-1].at - dataset.now).total_seconds():g} s), each reading the "
         f"{settings.ALERT_SWEEP_OVERLAP_MINUTES} minutes of overlap and the seconds since the "
         "last.",
         "",
@@ -1016,6 +1121,20 @@ def render(
         f"| {_cores(idle_cores)} | {_mark(result.idle_ok)} |",
         "",
         "Each sweep, in order (ms): " + ", ".join(f"{ms:.0f}" for ms in idle_ms) + ".",
+        "",
+        f"The same sweep on the small database ({small['tickets']:,} tickets, "
+        f"{small['open']:,} open): median "
+        f"{statistics.median(small['idle_ms']):.0f} ms over {len(small['idle_ms'])} sweeps.",
+        "",
+        "Where a sweep's time goes (median ms per sweep over the "
+        f"{len(idle)}; the pairs' statements are {len(idle[-1].pair_ms())} of each kind):",
+        "",
+        "| part | ms | share |",
+        "| --- | --: | --: |",
+        *(
+            f"| {part} | {ms:.1f} | {ms / percentile(idle_ms, 50):.0%} |"
+            for part, ms in _time_parts(idle)
+        ),
         "",
         "The pairs' `INSERT … SELECT`, median ms over the sweeps (the slowest first):",
         "",
@@ -1117,10 +1236,14 @@ def render(
         )
         + ":",
         "",
-        "| pair | state | rows | indexes read | plan ms | exec ms | buffers | |",
-        "| --- | --- | --: | --- | --: | --: | --- | --- |",
+        "*Range* is the index condition of each scan of the deadline's partial index (times "
+        "UTC); *read* the index entries it read, those its filter dropped among them.",
+        "",
+        "| pair | state | rows | indexes read | range | read | plan ms | exec ms | buffers | |",
+        "| --- | --- | --: | --- | --- | --: | --: | --: | --- | --- |",
         *(
-            f"| {plan.pair} | {state} | {plan.rows} | {plan.access} | {plan.planning_ms:.2f} "
+            f"| {plan.pair} | {state} | {plan.rows} | {plan.access} | {plan.condition} "
+            f"| {plan.read if plan.scans else ''} | {plan.planning_ms:.2f} "
             f"| {plan.execution_ms:.2f} | {plan.buffers} | {_mark(plan.ok)} |"
             for state, plans in [("nothing new", idle_plans), ("new", new_plans)]
             for plan in plans

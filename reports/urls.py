@@ -1,0 +1,13 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.report_list, name="list"),
+    path("regenerate/", views.report_regenerate, name="regenerate"),
+    path("<int:pk>/", views.report_detail, name="detail"),
+    path("<int:pk>/approve/", views.report_approve, name="approve"),
+    path("<int:pk>/export.<str:extension>", views.report_download, name="download"),
+]
