@@ -102,7 +102,7 @@ def test_given_a_missed_dispatch_when_the_dispatcher_acknowledges_it_then_the_co
     expect(warning_row.locator("form[action$='/acknowledge/']")).to_have_count(1)
 
 
-def test_given_a_human_cause_without_who_when_recorded_then_it_is_refused_then_saved_for_the_supervisor(  # noqa: E501
+def test_given_a_human_cause_with_nobody_named_when_recorded_then_it_is_refused_and_once_named_the_supervisor_reads_it(  # noqa: E501
     overdue, centre, new_context, live_server
 ):
     breach = breach_of(overdue)
