@@ -18,6 +18,7 @@ from callcentre.services import intake_ticket_create
 from dispatch.models import Community, Crew, CrewMembership, Department, District
 from followups.demo import followups_demo
 from followups.workdays import official_year_known
+from reports.services import reports_produce
 from staffing.models import User
 from staffing.roles import Role
 from staffing.services import roles_sync, user_create
@@ -328,6 +329,8 @@ class DemoBuilder:
         followups_demo(now=self.now, since=start, rng=self.random)
         # The alerts of the last day, as the minute-by-minute sweep would have raised them.
         services.alerts_sweep(now=self.now)
+        # The shift and daily reports of the days replayed, as beat would have made them.
+        reports_produce(now=self.now)
         return Ticket.objects.count()
 
     def _caller(self) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.functional import Promise
 from openpyxl import Workbook
 
 # A cell that starts like one of these is read by a spreadsheet as a formula.
@@ -15,6 +16,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def safe_cell(value) -> object:
     """Return ``value`` as a spreadsheet shows it and never runs it: text that starts like a
     formula gets a leading apostrophe (a phone number "+86…" stays readable as text)."""
+    if isinstance(value, Promise):
+        value = str(value)  # a translated label
     if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return f"'{value}"
     return value

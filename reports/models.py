@@ -15,6 +15,8 @@ class Report(models.Model):
 
     class Kind(models.TextChoices):
         SHIFT = "shift", _("Shift report")
+        # Read at the morning meeting: yesterday's figures.
+        DAILY = "daily", _("Daily report")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -1,4 +1,5 @@
-"""The periods reports cover: shifts (between the shift changes of ``SHIFT_CHANGES``)."""
+"""The periods reports cover: shifts (between the shift changes of ``SHIFT_CHANGES``) and
+calendar days."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -43,4 +44,22 @@ def shifts_ended(*, since: datetime, until: datetime) -> list[Period]:
     while shift.end > since:
         ended.append(shift)
         shift = shift_of(shift.start - timedelta(microseconds=1))
+    return ended[::-1]
+
+
+def day_of(at: datetime) -> Period:
+    """Return the calendar day (local midnight to midnight) that contains ``at``."""
+    day = timezone.localtime(at).date()
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return Period(start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)))
+
+
+def days_ended(*, since: datetime, until: datetime) -> list[Period]:
+    """Return the days that ended in (since, until], the earliest first."""
+    ended = []
+    day = day_of(until - timedelta(microseconds=1))
+    day = day_of(day.start - timedelta(microseconds=1)) if day.end > until else day
+    while day.end > since:
+        ended.append(day)
+        day = day_of(day.start - timedelta(microseconds=1))
     return ended[::-1]

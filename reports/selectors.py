@@ -4,21 +4,24 @@ Every figure is an aggregate in SQL over an indexed range of one period, so a re
 the same few queries however many tickets the period had.
 """
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from callcentre.models import Call
-from dispatch.models import UnclosedPlan
+from dispatch.models import Crew, UnclosedPlan
+from followups.models import Callback
 from reports.models import Report
 from reports.periods import Period
 from tickets.choices import OPEN_STATES, State
 from tickets.errors import ApplicationError
 from tickets.milestones import MILESTONES
 from tickets.models import Ticket
+from tickets.selectors import any_overdue_filter
 
-# A shift report lists this many of its unclosed tickets by name; the count covers them all.
-UNCLOSED_LISTED = 500
+# A report lists this many tickets of a kind (unclosed, overdue) by name; its count covers
+# them all.
+LISTED = 500
 
 
 def _share(count: int, total: int) -> float:
@@ -65,29 +68,36 @@ def shift_figures(*, period: Period) -> dict:
 def _unclosed_at_end(valid: QuerySet[Ticket], period: Period) -> dict:
     still_open = Q(state__in=OPEN_STATES) | Q(closed_at__gte=period.end)
     unclosed = valid.filter(still_open)
+    return {
+        "count": unclosed.count(),
+        "rows": [_ticket_row(ticket, period) for ticket in _listed(unclosed, period)],
+    }
+
+
+def _listed(tickets: QuerySet[Ticket], period: Period) -> QuerySet[Ticket]:
+    """Return the first ``LISTED`` of ``tickets``, the oldest first, each with the
+    dispatcher's latest note on why it is open (``plan_reason``)."""
     reason = UnclosedPlan.objects.filter(
         ticket=OuterRef("pk"), day__lte=timezone.localtime(period.end).date()
     ).order_by("-day")
-    rows = []
-    listed = (
-        unclosed.select_related("fault_type", "crew", "department", "community")
+    return (
+        tickets.select_related("fault_type", "crew", "department", "community")
         .annotate(plan_reason=Subquery(reason.values("reason")[:1]))
-        .order_by("received_at", "id")[:UNCLOSED_LISTED]
+        .order_by("received_at", "id")[:LISTED]
     )
-    for ticket in listed:
-        rows.append(
-            {
-                "number": ticket.number,
-                "received_at": ticket.received_at.isoformat(),
-                "grade": ticket.get_grade_display(),
-                "fault_type": str(ticket.fault_type),
-                "address": ticket.address_line(),
-                "state": ticket.get_state_display(),
-                "with": str(ticket.crew or ticket.department or ""),
-                "reason": ticket.plan_reason or _open_because(ticket, period),
-            }
-        )
-    return {"count": unclosed.count(), "rows": rows}
+
+
+def _ticket_row(ticket: Ticket, period: Period) -> dict:
+    return {
+        "number": ticket.number,
+        "received_at": ticket.received_at.isoformat(),
+        "grade": ticket.get_grade_display(),
+        "fault_type": str(ticket.fault_type),
+        "address": ticket.address_line(),
+        "state": ticket.get_state_display(),
+        "with": str(ticket.crew or ticket.department or ""),
+        "reason": ticket.plan_reason or _open_because(ticket, period),
+    }
 
 
 def _open_because(ticket: Ticket, period: Period) -> str:
@@ -109,7 +119,9 @@ def _open_because(ticket: Ticket, period: Period) -> str:
     return _("waiting: %(state)s") % {"state": ticket.get_state_display()}
 
 
-FIGURES = {Report.Kind.SHIFT: shift_figures}
+def crews_on_duty() -> list:
+    """Return the crews on duty now, by name: today's staffing until the rosters come."""
+    return list(Crew.objects.filter(is_active=True, is_on_duty=True).order_by("name"))
 
 
 def reports_of_kind(*, kind: str) -> QuerySet[Report]:
@@ -121,3 +133,73 @@ def report_get(*, pk: int) -> Report:
     if report is None:
         raise ApplicationError(_("No such report."), code="not_found")
     return report
+
+
+def daily_figures(*, period: Period) -> dict:
+    """Return the figures of the morning meeting for the day ``period``.
+
+    The day's completion rate, its SLA compliance per milestone and grade (a deadline counts
+    once it is met or past), satisfaction from the day's callbacks, the tickets overdue at
+    the day's end, and the day's special tickets.
+    """
+    tickets = Ticket.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
+    valid = tickets.exclude(state__in=[State.CANCELLED, State.MERGED])
+    done = valid.aggregate(
+        valid=Count("pk"), closed=Count("pk", filter=Q(closed_at__lt=period.end))
+    )
+    compliance = []
+    aggregates = {}
+    for milestone, spec in MILESTONES.items():
+        due, at = spec.due_field, spec.done_field
+        counted = Q(**{f"{due}__isnull": False}) & (
+            Q(**{f"{at}__isnull": False}) | Q(**{f"{due}__lt": period.end})
+        )
+        aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
+        aggregates[f"{milestone.value}_met"] = Count(
+            "pk", filter=counted & Q(**{f"{at}__lte": F(due)})
+        )
+    for row in valid.values("grade").annotate(**aggregates).order_by("grade"):
+        for milestone in MILESTONES:
+            counted = row[f"{milestone.value}_counted"]
+            if counted:
+                met = row[f"{milestone.value}_met"]
+                compliance.append(
+                    {
+                        "grade": row["grade"],
+                        "milestone": milestone.value,
+                        "counted": counted,
+                        "met": met,
+                        "share": _share(met, counted),
+                    }
+                )
+    callbacks = Callback.objects.filter(
+        done_at__gte=period.start, done_at__lt=period.end, state=Callback.State.DONE
+    ).aggregate(
+        done=Count("pk"),
+        **{
+            choice.value: Count("pk", filter=Q(satisfaction=choice.value))
+            for choice in Callback.Satisfaction
+        },
+    )
+    satisfied = (
+        callbacks[Callback.Satisfaction.SATISFIED] + callbacks[Callback.Satisfaction.BASICALLY]
+    )
+    overdue = Ticket.objects.filter(any_overdue_filter(now=period.end), state__in=OPEN_STATES)
+    return {
+        "completion": {**done, "share": _share(done["closed"], done["valid"])},
+        "compliance": compliance,
+        "satisfaction": {**callbacks, "share": _share(satisfied, callbacks["done"])},
+        "overdue": {
+            "count": overdue.count(),
+            "by_grade": dict(
+                overdue.values_list("grade").annotate(count=Count("pk")).order_by("grade")
+            ),
+            "rows": [_ticket_row(ticket, period) for ticket in _listed(overdue, period)],
+        },
+        "special": [
+            _ticket_row(ticket, period) for ticket in _listed(valid.filter(is_special=True), period)
+        ],
+    }
+
+
+FIGURES = {Report.Kind.SHIFT: shift_figures, Report.Kind.DAILY: daily_figures}

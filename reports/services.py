@@ -6,13 +6,15 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from reports.models import Report
-from reports.periods import Period, shift_of, shifts_ended
+from reports.periods import Period, day_of, days_ended, shift_of, shifts_ended
 from reports.selectors import FIGURES
 from tickets.errors import ApplicationError, invalid
 
 # The beat job makes the reports of the periods that ended this far back, should it have
 # been stopped for a while.
 CATCH_UP = timedelta(days=2)
+PERIODS_ENDED = {Report.Kind.SHIFT: shifts_ended, Report.Kind.DAILY: days_ended}
+PERIOD_OF = {Report.Kind.SHIFT: shift_of, Report.Kind.DAILY: day_of}
 
 
 def report_generate(*, kind: str, period: Period, now: datetime) -> Report:
@@ -47,10 +49,11 @@ def reports_produce(*, now: datetime) -> int:
     rerun (or two at once) makes nothing twice.
     """
     made = 0
-    for period in shifts_ended(since=now - CATCH_UP, until=now):
-        if not Report.objects.filter(kind=Report.Kind.SHIFT, period_start=period.start).exists():
-            report_generate(kind=Report.Kind.SHIFT, period=period, now=now)
-            made += 1
+    for kind, ended in PERIODS_ENDED.items():
+        for period in ended(since=now - CATCH_UP, until=now):
+            if not Report.objects.filter(kind=kind, period_start=period.start).exists():
+                report_generate(kind=kind, period=period, now=now)
+                made += 1
     return made
 
 
@@ -59,7 +62,7 @@ def report_regenerate(*, actor, kind: str, at: datetime, now: datetime) -> Repor
     _require(actor, "reports.approve_report")
     if kind not in FIGURES:
         raise invalid({"kind": _("Choose a kind of report.")})
-    period = shift_of(at)
+    period = PERIOD_OF[kind](at)
     if period.end > now:
         raise invalid({"at": _("This period has not ended yet; its report comes when it does.")})
     existing = Report.objects.filter(kind=kind, period_start=period.start).first()

@@ -13,22 +13,36 @@ from callcentre.exports import csv_response, xlsx_response
 from reports import forms, services
 from reports.exports import SHEETS, report_filename
 from reports.models import Report
-from reports.selectors import report_get, reports_of_kind
+from reports.selectors import crews_on_duty, report_get, reports_of_kind
+from tickets.choices import Grade, Milestone
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 
 _PAGE_SIZE = 30
+# The grades whose deadlines the compliance table shows (a consult has its dispatch only).
+GRADES = Grade.choices
 
 
 @login_required
 @permission_required("reports.view_reports", raise_exception=True)
 def report_list(request: HttpRequest) -> HttpResponse:
-    kind = Report.Kind.SHIFT
+    kind = request.GET.get("kind")
+    kind = kind if kind in Report.Kind.values else Report.Kind.SHIFT
+    return _list(request, kind, forms.RegenerateForm())
+
+
+def _list(request: HttpRequest, kind: str, regenerate_form, status: int = 200) -> HttpResponse:
     page = Paginator(reports_of_kind(kind=kind), _PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/list.html",
-        {"page": page, "kind": kind, "regenerate_form": forms.RegenerateForm()},
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": Report.Kind.choices,
+            "regenerate_form": regenerate_form,
+        },
+        status=status,
     )
 
 
@@ -36,6 +50,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @permission_required("reports.view_reports", raise_exception=True)
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_get(pk=pk)
+    if report.kind != Report.Kind.SHIFT:
+        if request.method == "POST":
+            raise Http404
+        return render(request, "reports/daily.html", _daily_context(report))
     form = forms.RemarksForm(request.POST or None, initial={"remarks": report.remarks})
     if request.method == "POST" and form.is_valid():
         services.report_submit(
@@ -45,6 +63,22 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reports:detail", pk=pk)
     status = 400 if form.is_bound else 200
     return render(request, "reports/shift.html", {"report": report, "form": form}, status=status)
+
+
+def _daily_context(report: Report) -> dict:
+    """The morning meeting's page: yesterday's report, and who is on duty today."""
+    compliance = {}
+    for row in report.figures["compliance"]:
+        compliance.setdefault(row["milestone"], {})[row["grade"]] = row
+    return {
+        "report": report,
+        "compliance": [
+            (Milestone(milestone).label, [by_grade.get(grade) for grade, _label in GRADES])
+            for milestone, by_grade in compliance.items()
+        ],
+        "grades": GRADES,
+        "crews_on_duty": crews_on_duty(),
+    }
 
 
 @login_required
@@ -73,13 +107,8 @@ def report_regenerate(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Report computed again."))
             return redirect("reports:detail", pk=report.pk)
-    page = Paginator(reports_of_kind(kind=Report.Kind.SHIFT), _PAGE_SIZE).get_page(1)
-    return render(
-        request,
-        "reports/list.html",
-        {"page": page, "kind": Report.Kind.SHIFT, "regenerate_form": form},
-        status=400,
-    )
+    kind = request.POST.get("kind")
+    return _list(request, kind if kind in Report.Kind.values else Report.Kind.SHIFT, form, 400)
 
 
 @login_required

@@ -10,8 +10,10 @@
 # tests/bench/results/board.md; see `scripts/bench.sh --suite board --help`). `--suite
 # followups` benchmarks the agent's callback queue and the nightly job that schedules the day's
 # callbacks (1M closed tickets, 20k of the day, 200k callbacks; results in
-# tests/bench/results/followups.md; see `scripts/bench.sh --suite followups --help`);
-# `--suite all` runs all four.
+# tests/bench/results/followups.md; see `scripts/bench.sh --suite followups --help`).
+# `--suite alerts` benchmarks the overdue sweep with nothing new and with 1,000 new alerts
+# (1M tickets, 100k open, 3.3M alerts; results in tests/bench/results/alerts.md; see
+# `scripts/bench.sh --suite alerts --help`); `--suite all` runs all five.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

@@ -644,12 +644,11 @@ class Plan:
     scans: list[tuple[str, int]] = field(default_factory=list)
 
     @property
-    def bounded(self) -> bool:
-        """Every scan of the deadline's index reads a range closed at both ends."""
-        return bool(self.scans) and all(
-            f"{self.due_field} >" in condition and f"{self.due_field} <" in condition
-            for condition, _ in self.scans
-        )
+    def open_ended(self) -> bool:
+        """A scan of the deadline's index has only a lower bound: it reads every later
+        deadline still pending (a warning's ``due > now`` taken for the range, the windows
+        left to the filter)."""
+        return any(f"{self.due_field} <" not in condition for condition, _ in self.scans)
 
     @property
     def read(self) -> int:
@@ -659,7 +658,7 @@ class Plan:
     def ok(self) -> bool:
         if "Seq Scan on tickets_ticket" in self.text:
             return False
-        return self.must_use is None or (self.must_use in self.indexes and self.bounded)
+        return self.must_use is None or (self.must_use in self.indexes and bool(self.scans))
 
     @property
     def access(self) -> str:
@@ -1042,7 +1041,7 @@ def render(
         f"{sorted({run.statements for run in new})} here ({args.new:,} new), "
         f"{small['new_statements']} there ({small['new']:,} new): "
         f"**{_mark(result.counts_constant)}**",
-        "- every ticket deadline's SELECT reads a closed range of its partial index "
+        "- every ticket deadline's SELECT reads a range of its partial index "
         "(`ticket_<milestone>_overdue_idx`), none reads tickets_ticket from end to end"
         + (
             ""
@@ -1056,6 +1055,20 @@ def render(
             + ")"
         )
         + f": **{_mark(result.plans_ok)}**",
+        *(
+            [
+                "- not judged: ranges with only a lower bound (the windows left to the filter): "
+                + ", ".join(
+                    f"{plan.pair} ({state}, {plan.read:,} entries read for {plan.rows} rows, "
+                    f"{plan.execution_ms:.1f} ms)"
+                    for state, plans in [("nothing new", idle_plans), ("new", new_plans)]
+                    for plan in plans
+                    if plan.open_ended
+                )
+            ]
+            if any(plan.open_ended for plan in [*idle_plans, *new_plans])
+            else []
+        ),
         "",
         f"**{_mark(result.passed)}**",
         "",
@@ -1237,12 +1250,14 @@ def render(
         + ":",
         "",
         "*Range* is the index condition of each scan of the deadline's partial index (times "
-        "UTC); *read* the index entries it read, those its filter dropped among them.",
+        "UTC; *open-ended* when it has no upper bound); *read* the index entries it read, "
+        "those its filter dropped among them.",
         "",
         "| pair | state | rows | indexes read | range | read | plan ms | exec ms | buffers | |",
         "| --- | --- | --: | --- | --- | --: | --: | --: | --- | --- |",
         *(
-            f"| {plan.pair} | {state} | {plan.rows} | {plan.access} | {plan.condition} "
+            f"| {plan.pair} | {state} | {plan.rows} | {plan.access} | {plan.condition}"
+            f"{' (*open-ended*)' if plan.open_ended else ''} "
             f"| {plan.read if plan.scans else ''} | {plan.planning_ms:.2f} "
             f"| {plan.execution_ms:.2f} | {plan.buffers} | {_mark(plan.ok)} |"
             for state, plans in [("nothing new", idle_plans), ("new", new_plans)]
@@ -1252,9 +1267,19 @@ def render(
     shown = [
         ("with new alerts", max(new_plans, key=lambda plan: plan.rows, default=None)),
         ("nothing new, the slowest", max(idle_plans, key=lambda plan: plan.execution_ms)),
+        (
+            "nothing new, the open-ended range that read the most",
+            max(
+                (plan for plan in idle_plans if plan.open_ended),
+                key=lambda plan: plan.read,
+                default=None,
+            ),
+        ),
     ]
+    seen: set[str] = set()
     for label, plan in shown:
-        if plan is not None:
+        if plan is not None and plan.pair + str(plan.rows) not in seen:
+            seen.add(plan.pair + str(plan.rows))
             lines += ["", f"`{plan.pair}`, {label}:", "", "```", plan.text, "```"]
     for label, text in profiles.items():
         lines += ["", f"## cProfile: {label}", "", "```", text, "```"]

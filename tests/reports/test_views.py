@@ -17,7 +17,7 @@ def reports(centre, make_ticket, clock):
     make_ticket("dispatched")
     clock.move_to(T0 + timedelta(days=1))
     services.reports_produce(now=timezone.now())
-    return Report.objects.order_by("period_start")
+    return Report.objects.filter(kind="shift").order_by("period_start")
 
 
 def test_the_list_shows_each_shift_in_a_fixed_number_of_queries(
@@ -28,6 +28,7 @@ def test_the_list_shows_each_shift_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         page = client.get("/reports/")
     assert page.status_code == 200
+    assert Report.objects.filter(kind="daily").exists()
     for report in reports:
         assert f"/reports/{report.pk}/" in page.content.decode()
 
