@@ -47,7 +47,7 @@ def _ticket_sheet(title: str, rows: list[dict]) -> Sheet:
             _("Grade"),
             _("Fault type"),
             _("Address"),
-            _("State"),
+            _("State now"),
             _("With"),
             _("Why it is open"),
         ],

@@ -24,8 +24,9 @@ from tickets.selectors import any_overdue_filter
 LISTED = 500
 
 
-def _share(count: int, total: int) -> float:
-    return round(100 * count / total, 1) if total else 0.0
+def _share(count: int, total: int) -> float | None:
+    """Return ``count`` as a percentage of ``total``, to one decimal; None of nothing."""
+    return round(100 * count / total, 1) if total else None
 
 
 def shift_figures(*, period: Period) -> dict:
@@ -101,21 +102,24 @@ def _ticket_row(ticket: Ticket, period: Period) -> dict:
 
 
 def _open_because(ticket: Ticket, period: Period) -> str:
-    """Return why a ticket is still open when the dispatcher has not said: what it waits
-    for, and whether that is overdue."""
+    """Return why a ticket was still open at the end of ``period`` when the dispatcher has
+    not said: the first milestone not done by then, and whether it was overdue."""
     for milestone, spec in MILESTONES.items():
-        due = getattr(ticket, spec.due_field)
-        if ticket.state in spec.pending_states and due is not None:
-            when = formats.date_format(timezone.localtime(due), "m-d H:i")
-            if due < period.end:
-                return _("%(milestone)s overdue since %(time)s") % {
-                    "milestone": milestone.label,
-                    "time": when,
-                }
-            return _("waiting: %(milestone)s by %(time)s") % {
+        due, done = getattr(ticket, spec.due_field), getattr(ticket, spec.done_field)
+        if due is None or (done is not None and done < period.end):
+            continue
+        if done is None and ticket.state not in spec.pending_states:
+            continue  # a step this ticket skips (a referral is never accepted by a crew)
+        when = formats.date_format(timezone.localtime(due), "m-d H:i")
+        if due < period.end:
+            return _("%(milestone)s overdue since %(time)s") % {
                 "milestone": milestone.label,
                 "time": when,
             }
+        return _("waiting: %(milestone)s by %(time)s") % {
+            "milestone": milestone.label,
+            "time": when,
+        }
     return _("waiting: %(state)s") % {"state": ticket.get_state_display()}
 
 

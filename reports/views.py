@@ -73,8 +73,9 @@ def _daily_context(report: Report) -> dict:
     return {
         "report": report,
         "compliance": [
-            (Milestone(milestone).label, [by_grade.get(grade) for grade, _label in GRADES])
-            for milestone, by_grade in compliance.items()
+            (milestone.label, [compliance[milestone.value].get(grade) for grade, _label in GRADES])
+            for milestone in Milestone
+            if milestone.value in compliance
         ],
         "grades": GRADES,
         "crews_on_duty": crews_on_duty(),

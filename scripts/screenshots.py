@@ -198,6 +198,23 @@ class Shooter:
         self.save(page, "16-alerts-supervisor", full_page=False)
         self.close(page)
 
+    def reports(self) -> None:
+        """The shift reports, one shift's report as the shift leader submits it, and the
+        morning meeting's daily report."""
+        page = self.page()
+        self.sign_in(page, "leader_day")
+        page.goto("/reports/")
+        self.save(page, "17-shift-reports", full_page=False)
+        page.locator("table.tickets tbody a").first.click()
+        self.save(page, "18-shift-report")
+        self.close(page)
+        page = self.page()
+        self.sign_in(page, "supervisor")
+        page.goto("/reports/?kind=daily")
+        page.locator("table.tickets tbody a").first.click()
+        self.save(page, "19-morning-meeting")
+        self.close(page)
+
     def all(self) -> list[Callable[[], None]]:
         return [
             self.login,
@@ -209,6 +226,7 @@ class Shooter:
             self.english,
             self.callbacks,
             self.alerts,
+            self.reports,
         ]
 
 

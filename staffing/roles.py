@@ -112,9 +112,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "followups.view_complaint",
         "followups.view_accountability",
         "followups.change_accountability",
-        # The overdue alarms, and the delays someone caused.
+        # The overdue alarms, and the delays someone caused (the dispatcher records them).
         "tickets.receive_alarms",
-        "tickets.record_delay_cause",
         "tickets.view_delays",
         "tickets.view_alert",
         "reports.view_reports",

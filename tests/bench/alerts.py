@@ -1199,7 +1199,8 @@ def render(
             f"{sum(ms for pair, ms in first.pair_ms().items() if not first.by_pair.get(pair)):.0f}"
             " ms together.",
         ]
-    if any(run.cores.get("other", 0) > BUSY_CORES for run in [*idle, *new]) or (
+    # A sweep with nothing new lasts too little for its own CPU figures: the phase's count.
+    if any(run.cores.get("other", 0) > BUSY_CORES for run in new) or (
         idle_cores.get("other", 0) > BUSY_CORES
     ):
         lines += [
