@@ -38,13 +38,7 @@ def shift_of(at: datetime) -> Period:
 
 def shifts_ended(*, since: datetime, until: datetime) -> list[Period]:
     """Return the shifts that ended in (since, until], the earliest first."""
-    ended = []
-    shift = shift_of(until - timedelta(microseconds=1))
-    shift = shift_of(shift.start - timedelta(microseconds=1)) if shift.end > until else shift
-    while shift.end > since:
-        ended.append(shift)
-        shift = shift_of(shift.start - timedelta(microseconds=1))
-    return ended[::-1]
+    return _ended(shift_of, since=since, until=until)
 
 
 def day_of(at: datetime) -> Period:
@@ -56,10 +50,18 @@ def day_of(at: datetime) -> Period:
 
 def days_ended(*, since: datetime, until: datetime) -> list[Period]:
     """Return the days that ended in (since, until], the earliest first."""
+    return _ended(day_of, since=since, until=until)
+
+
+def _ended(period_of, *, since: datetime, until: datetime) -> list[Period]:
+    # Walk back from the period that was running just before ``until`` (if it has not
+    # ended by then, from the one before it) to the first that ended after ``since``.
+    just_before = timedelta(microseconds=1)
+    period = period_of(until - just_before)
+    if period.end > until:
+        period = period_of(period.start - just_before)
     ended = []
-    day = day_of(until - timedelta(microseconds=1))
-    day = day_of(day.start - timedelta(microseconds=1)) if day.end > until else day
-    while day.end > since:
-        ended.append(day)
-        day = day_of(day.start - timedelta(microseconds=1))
+    while period.end > since:
+        ended.append(period)
+        period = period_of(period.start - just_before)
     return ended[::-1]

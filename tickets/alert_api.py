@@ -62,10 +62,7 @@ class AlertListView(APIView):
     def get(self, request: Request) -> Response:
         query = AlertQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        waiting = query.validated_data["waiting"]
-        alerts = alerts_for_user(user=request.user, unacknowledged=waiting)
-        if waiting:
-            alerts = alerts.filter(is_standing=True)
+        alerts = alerts_for_user(user=request.user, waiting=query.validated_data["waiting"])
         paginator = AlertPagination()
         page = paginator.paginate_queryset(alerts, request, view=self)
         return paginator.get_paginated_response(AlertOutput(page, many=True).data)

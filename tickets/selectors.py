@@ -299,14 +299,17 @@ def alerts_standing(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     return alerts.annotate(is_standing=Case(*cases, default=Value(False)))
 
 
-def alerts_for_user(*, user, unacknowledged: bool = False) -> QuerySet[Alert]:
-    """Return the alerts meant for ``user``, newest first, with ``is_standing``."""
-    alerts = Alert.objects.filter(alert_audience_filter(user=user))
-    if unacknowledged:
-        alerts = alerts.filter(acknowledged_at__isnull=True)
-    return alerts_standing(
-        alerts.select_related("ticket", "ticket__fault_type", "acknowledged_by")
-    ).order_by("-raised_at", "-id")
+def alerts_for_user(*, user, waiting: bool = False) -> QuerySet[Alert]:
+    """Return the alerts meant for ``user``, newest first, with ``is_standing``; only those
+    still waiting (not acknowledged, their deadline standing) when ``waiting``."""
+    alerts = alerts_standing(
+        Alert.objects.filter(alert_audience_filter(user=user)).select_related(
+            "ticket", "ticket__fault_type", "acknowledged_by"
+        )
+    )
+    if waiting:
+        alerts = alerts.filter(acknowledged_at__isnull=True, is_standing=True)
+    return alerts.order_by("-raised_at", "-id")
 
 
 def alert_get_for_user(*, user, pk: int) -> Alert:
@@ -321,7 +324,7 @@ def alerts_waiting_count(*, user) -> int:
 
     Counted up to ``ALERT_COUNT_CAP`` + 1, so a storm's thousands cost no more than a few.
     """
-    waiting = alerts_for_user(user=user, unacknowledged=True).filter(is_standing=True)
+    waiting = alerts_for_user(user=user, waiting=True)
     return waiting.values("pk")[: ALERT_COUNT_CAP + 1].count()
 
 

@@ -177,9 +177,7 @@ _ALERT_PAGE_SIZE = 50
 def alert_list(request: HttpRequest) -> HttpResponse:
     """The alerts meant for the person: those still waiting first, or every one."""
     show = "all" if request.GET.get("show") == "all" else "waiting"
-    alerts = alerts_for_user(user=request.user, unacknowledged=show == "waiting")
-    if show == "waiting":
-        alerts = alerts.filter(is_standing=True)
+    alerts = alerts_for_user(user=request.user, waiting=show == "waiting")
     page = Paginator(alerts, _ALERT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
