@@ -6,6 +6,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class Target(models.TextChoices):
+    """What the supervisor sets a monthly target for, each a percentage."""
+
+    COMPLETION = "completion", _("Completion rate")
+    SLA = "sla", _("SLA compliance")
+    SATISFACTION = "satisfaction", _("Satisfaction")
+
+
 class Report(models.Model):
     """A report of one period: the figures the beat job computed, and what people added.
 
@@ -17,6 +25,10 @@ class Report(models.Model):
         SHIFT = "shift", _("Shift report")
         # Read at the morning meeting: yesterday's figures.
         DAILY = "daily", _("Daily report")
+        # 12345 transfers, complaints by cause, repair and consult volumes.
+        WEEKLY = "weekly", _("Weekly report")
+        # The service-quality improvement report (服务质量改进报告).
+        MONTHLY = "monthly", _("Monthly quality report")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -30,6 +42,10 @@ class Report(models.Model):
     figures = models.JSONField(_("figures"), default=dict)
     generated_at = models.DateTimeField(_("computed at"))
     remarks = models.TextField(_("remarks"), blank=True)
+    # The supervisor's part of the monthly report: what is to be done about what it found,
+    # and the targets for the next month (percentages by ``Target``).
+    measures = models.TextField(_("measures"), blank=True)
+    targets = models.JSONField(_("targets"), default=dict, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -71,6 +87,12 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        """Whether the supervisor reviews and approves this kind (the daily report is read
+        at the morning meeting and needs no approval)."""
+        return self.kind != self.Kind.DAILY
 
     @property
     def is_frozen(self) -> bool:

@@ -1,5 +1,5 @@
-"""The periods reports cover: shifts (between the shift changes of ``SHIFT_CHANGES``) and
-calendar days."""
+"""The periods reports cover: shifts (between the shift changes of ``SHIFT_CHANGES``),
+calendar days, weeks (Monday to Sunday) and months, all in the centre's time zone."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -51,6 +51,33 @@ def day_of(at: datetime) -> Period:
 def days_ended(*, since: datetime, until: datetime) -> list[Period]:
     """Return the days that ended in (since, until], the earliest first."""
     return _ended(day_of, since=since, until=until)
+
+
+def week_of(at: datetime) -> Period:
+    """Return the week (from Monday's local midnight to the next) that contains ``at``."""
+    day = timezone.localtime(at).date()
+    monday = day - timedelta(days=day.weekday())
+    start = timezone.make_aware(datetime.combine(monday, time.min))
+    end = timezone.make_aware(datetime.combine(monday + timedelta(days=7), time.min))
+    return Period(start, end)
+
+
+def weeks_ended(*, since: datetime, until: datetime) -> list[Period]:
+    """Return the weeks that ended in (since, until], the earliest first."""
+    return _ended(week_of, since=since, until=until)
+
+
+def month_of(at: datetime) -> Period:
+    """Return the calendar month (local midnight of the 1st to the next 1st) of ``at``."""
+    first = timezone.localtime(at).date().replace(day=1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    return Period(start, timezone.make_aware(datetime.combine(following, time.min)))
+
+
+def months_ended(*, since: datetime, until: datetime) -> list[Period]:
+    """Return the months that ended in (since, until], the earliest first."""
+    return _ended(month_of, since=since, until=until)
 
 
 def _ended(period_of, *, since: datetime, until: datetime) -> list[Period]:

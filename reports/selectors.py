@@ -24,7 +24,7 @@ from tickets.selectors import any_overdue_filter
 LISTED = 500
 
 
-def _share(count: int, total: int) -> float | None:
+def share_of(count: int, total: int) -> float | None:
     """Return ``count`` as a percentage of ``total``, to one decimal; None of nothing."""
     return round(100 * count / total, 1) if total else None
 
@@ -57,7 +57,7 @@ def shift_figures(*, period: Period) -> dict:
         .order_by("-count", "fault_type__name")
     ]
     for row in by_fault:
-        row["share"] = _share(row["count"], counts["valid"])
+        row["share"] = share_of(row["count"], counts["valid"])
     return {
         "calls": calls,
         "tickets": counts,
@@ -71,11 +71,11 @@ def _unclosed_at_end(valid: QuerySet[Ticket], period: Period) -> dict:
     unclosed = valid.filter(still_open)
     return {
         "count": unclosed.count(),
-        "rows": [_ticket_row(ticket, period) for ticket in _listed(unclosed, period)],
+        "rows": [ticket_row(ticket, period) for ticket in listed(unclosed, period)],
     }
 
 
-def _listed(tickets: QuerySet[Ticket], period: Period) -> QuerySet[Ticket]:
+def listed(tickets: QuerySet[Ticket], period: Period) -> QuerySet[Ticket]:
     """Return the first ``LISTED`` of ``tickets``, the oldest first, each with the
     dispatcher's latest note on why it is open (``plan_reason``)."""
     reason = UnclosedPlan.objects.filter(
@@ -88,9 +88,10 @@ def _listed(tickets: QuerySet[Ticket], period: Period) -> QuerySet[Ticket]:
     )
 
 
-def _ticket_row(ticket: Ticket, period: Period) -> dict:
+def ticket_row(ticket: Ticket, period: Period) -> dict:
     return {
         "number": ticket.number,
+        "external_ref": ticket.external_ref,
         "received_at": ticket.received_at.isoformat(),
         "grade": ticket.get_grade_display(),
         "fault_type": str(ticket.fault_type),
@@ -123,6 +124,38 @@ def _open_because(ticket: Ticket, period: Period) -> str:
     return _("waiting: %(state)s") % {"state": ticket.get_state_display()}
 
 
+# What a callback's answers count: the callbacks done, and each answer to "satisfied?".
+SATISFACTION_COUNTS = {
+    "done": Count("pk"),
+    **{
+        choice.value: Count("pk", filter=Q(satisfaction=choice.value))
+        for choice in Callback.Satisfaction
+    },
+}
+
+
+def satisfaction_of(counts: dict) -> dict:
+    """Return ``counts`` (of SATISFACTION_COUNTS) with the share satisfied or basically so."""
+    satisfied = counts[Callback.Satisfaction.SATISFIED] + counts[Callback.Satisfaction.BASICALLY]
+    return {**counts, "share": share_of(satisfied, counts["done"])}
+
+
+def valid_received(period: Period) -> QuerySet[Ticket]:
+    """Return the valid requests received in ``period``: neither cancelled nor merged."""
+    return Ticket.objects.filter(received_at__gte=period.start, received_at__lt=period.end).exclude(
+        state__in=[State.CANCELLED, State.MERGED]
+    )
+
+
+def deadline_filters(*, due: str, done: str, period: Period) -> tuple[Q, Q]:
+    """Return the filters of the deadlines in field ``due`` that count by the end of
+    ``period`` (met, or past), and of those that were met (done by the deadline)."""
+    counted = Q(**{f"{due}__isnull": False}) & (
+        Q(**{f"{done}__isnull": False}) | Q(**{f"{due}__lt": period.end})
+    )
+    return counted, counted & Q(**{f"{done}__lte": F(due)})
+
+
 def crews_on_duty() -> list:
     """Return the crews on duty now, by name: today's staffing until the rosters come."""
     return list(Crew.objects.filter(is_active=True, is_on_duty=True).order_by("name"))
@@ -146,22 +179,16 @@ def daily_figures(*, period: Period) -> dict:
     once it is met or past), satisfaction from the day's callbacks, the tickets overdue at
     the day's end, and the day's special tickets.
     """
-    tickets = Ticket.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    valid = tickets.exclude(state__in=[State.CANCELLED, State.MERGED])
+    valid = valid_received(period)
     done = valid.aggregate(
         valid=Count("pk"), closed=Count("pk", filter=Q(closed_at__lt=period.end))
     )
     compliance = []
     aggregates = {}
     for milestone, spec in MILESTONES.items():
-        due, at = spec.due_field, spec.done_field
-        counted = Q(**{f"{due}__isnull": False}) & (
-            Q(**{f"{at}__isnull": False}) | Q(**{f"{due}__lt": period.end})
-        )
+        counted, met = deadline_filters(due=spec.due_field, done=spec.done_field, period=period)
         aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
-        aggregates[f"{milestone.value}_met"] = Count(
-            "pk", filter=counted & Q(**{f"{at}__lte": F(due)})
-        )
+        aggregates[f"{milestone.value}_met"] = Count("pk", filter=met)
     for row in valid.values("grade").annotate(**aggregates).order_by("grade"):
         for milestone in MILESTONES:
             counted = row[f"{milestone.value}_counted"]
@@ -173,37 +200,25 @@ def daily_figures(*, period: Period) -> dict:
                         "milestone": milestone.value,
                         "counted": counted,
                         "met": met,
-                        "share": _share(met, counted),
+                        "share": share_of(met, counted),
                     }
                 )
     callbacks = Callback.objects.filter(
         done_at__gte=period.start, done_at__lt=period.end, state=Callback.State.DONE
-    ).aggregate(
-        done=Count("pk"),
-        **{
-            choice.value: Count("pk", filter=Q(satisfaction=choice.value))
-            for choice in Callback.Satisfaction
-        },
-    )
-    satisfied = (
-        callbacks[Callback.Satisfaction.SATISFIED] + callbacks[Callback.Satisfaction.BASICALLY]
-    )
+    ).aggregate(**SATISFACTION_COUNTS)
     overdue = Ticket.objects.filter(any_overdue_filter(now=period.end), state__in=OPEN_STATES)
     return {
-        "completion": {**done, "share": _share(done["closed"], done["valid"])},
+        "completion": {**done, "share": share_of(done["closed"], done["valid"])},
         "compliance": compliance,
-        "satisfaction": {**callbacks, "share": _share(satisfied, callbacks["done"])},
+        "satisfaction": satisfaction_of(callbacks),
         "overdue": {
             "count": overdue.count(),
             "by_grade": dict(
                 overdue.values_list("grade").annotate(count=Count("pk")).order_by("grade")
             ),
-            "rows": [_ticket_row(ticket, period) for ticket in _listed(overdue, period)],
+            "rows": [ticket_row(ticket, period) for ticket in listed(overdue, period)],
         },
         "special": [
-            _ticket_row(ticket, period) for ticket in _listed(valid.filter(is_special=True), period)
+            ticket_row(ticket, period) for ticket in listed(valid.filter(is_special=True), period)
         ],
     }
-
-
-FIGURES = {Report.Kind.SHIFT: shift_figures, Report.Kind.DAILY: daily_figures}

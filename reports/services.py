@@ -5,16 +5,44 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from reports.models import Report
-from reports.periods import Period, day_of, days_ended, shift_of, shifts_ended
-from reports.selectors import FIGURES
+from reports.models import Report, Target
+from reports.monthly import monthly_figures
+from reports.periods import (
+    Period,
+    day_of,
+    days_ended,
+    month_of,
+    months_ended,
+    shift_of,
+    shifts_ended,
+    week_of,
+    weeks_ended,
+)
+from reports.selectors import daily_figures, shift_figures
+from reports.weekly import weekly_figures
 from tickets.errors import ApplicationError, invalid
 
 # The beat job makes the reports of the periods that ended this far back, should it have
 # been stopped for a while.
 CATCH_UP = timedelta(days=2)
-PERIODS_ENDED = {Report.Kind.SHIFT: shifts_ended, Report.Kind.DAILY: days_ended}
-PERIOD_OF = {Report.Kind.SHIFT: shift_of, Report.Kind.DAILY: day_of}
+FIGURES = {
+    Report.Kind.SHIFT: shift_figures,
+    Report.Kind.DAILY: daily_figures,
+    Report.Kind.WEEKLY: weekly_figures,
+    Report.Kind.MONTHLY: monthly_figures,
+}
+PERIODS_ENDED = {
+    Report.Kind.SHIFT: shifts_ended,
+    Report.Kind.DAILY: days_ended,
+    Report.Kind.WEEKLY: weeks_ended,
+    Report.Kind.MONTHLY: months_ended,
+}
+PERIOD_OF = {
+    Report.Kind.SHIFT: shift_of,
+    Report.Kind.DAILY: day_of,
+    Report.Kind.WEEKLY: week_of,
+    Report.Kind.MONTHLY: month_of,
+}
 
 
 def report_generate(*, kind: str, period: Period, now: datetime) -> Report:
@@ -77,10 +105,10 @@ def report_submit(*, actor, report: Report, remarks: str, at: datetime) -> Repor
     """The shift leader adds remarks to the shift report and sends it for review."""
     _require(actor, "reports.submit_shift_report")
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.is_frozen:
+        report = _unfrozen(report)
+        if report.kind != Report.Kind.SHIFT:
             raise ApplicationError(
-                _("This report is approved already; it can no longer change."), code="conflict"
+                _("Only a shift report is submitted for review."), code="conflict"
             )
         report.remarks = remarks.strip()
         report.state = Report.State.SUBMITTED
@@ -90,22 +118,66 @@ def report_submit(*, actor, report: Report, remarks: str, at: datetime) -> Repor
     return report
 
 
+def report_write(
+    *, actor, report: Report, remarks: str, measures: str = "", targets: dict | None = None
+) -> Report:
+    """The supervisor writes their part of a weekly or monthly report before approving it:
+    remarks and, in the monthly report, the measures and next month's targets (in %)."""
+    _require(actor, "reports.approve_report")
+    targets = {key: value for key, value in (targets or {}).items() if value is not None}
+    errors = {
+        key: _("Give a percentage from 0 to 100.")
+        for key, value in targets.items()
+        if key not in Target.values or not 0 <= value <= 100
+    }
+    if errors:
+        raise invalid(errors)
+    with transaction.atomic():
+        report = _unfrozen(report)
+        if report.kind not in (Report.Kind.WEEKLY, Report.Kind.MONTHLY):
+            raise ApplicationError(
+                _("The supervisor writes only in weekly and monthly reports."), code="conflict"
+            )
+        report.remarks = remarks.strip()
+        if report.kind == Report.Kind.MONTHLY:
+            report.measures = measures.strip()
+            report.targets = {key: float(value) for key, value in targets.items()}
+        report.save(update_fields=["remarks", "measures", "targets"])
+    return report
+
+
 def report_approve(*, actor, report: Report, at: datetime) -> Report:
-    """The supervisor approves a submitted report: from now on it is frozen."""
+    """The supervisor approves a report: from now on it is frozen, its figures a snapshot
+    that later changes to the data do not alter.
+
+    A shift report is approved once the shift leader has submitted it; the weekly and
+    monthly reports are the supervisor's own. The daily report needs no approval.
+    """
     _require(actor, "reports.approve_report")
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.state != Report.State.SUBMITTED:
-            message = (
-                _("This report is approved already.")
-                if report.is_frozen
-                else _("The shift leader has not submitted this report yet.")
+        if report.is_frozen:
+            raise ApplicationError(_("This report is approved already."), code="conflict")
+        if not report.is_reviewed:
+            raise ApplicationError(_("The daily report needs no approval."), code="conflict")
+        if report.kind == Report.Kind.SHIFT and report.state != Report.State.SUBMITTED:
+            raise ApplicationError(
+                _("The shift leader has not submitted this report yet."), code="conflict"
             )
-            raise ApplicationError(message, code="conflict")
         report.state = Report.State.APPROVED
         report.approved_at = at
         report.approved_by = actor
         report.save(update_fields=["state", "approved_at", "approved_by"])
+    return report
+
+
+def _unfrozen(report: Report) -> Report:
+    """Return ``report`` locked for a change, or raise a conflict if it is approved."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.is_frozen:
+        raise ApplicationError(
+            _("This report is approved already; it can no longer change."), code="conflict"
+        )
     return report
 
 
