@@ -6,8 +6,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from callcentre.exports import Sheet
-from reports.models import Report
-from tickets.choices import Grade, Milestone
+from reports.models import Report, Target
+from reports.monthly import DayPart
+from tickets.choices import ExtensionCause, Grade, Milestone
 
 
 def _when(value: str) -> str:
@@ -100,9 +101,228 @@ def daily_sheets(report: Report) -> list[Sheet]:
     ]
 
 
-SHEETS = {Report.Kind.SHIFT: shift_sheets, Report.Kind.DAILY: daily_sheets}
+def weekly_sheets(report: Report) -> list[Sheet]:
+    figures = report.figures
+    transfers, complaints, volumes = figures["transfers"], figures["complaints"], figures["volumes"]
+    summary = [
+        [_("12345 transfers"), transfers["received"]],
+        [_("12345 transfers closed"), transfers["closed"]],
+        [_("Transfers called back in time (%)"), transfers["callbacks"]["share"]],
+        [_("Complaints"), complaints["count"]],
+        [_("First reply in time (%)"), complaints["first_share"]],
+        [_("Final reply in time (%)"), complaints["final_share"]],
+        [_("Repairs"), volumes["repair"]],
+        [_("Repairs the week before"), volumes["previous"]["repair"]],
+        [_("Consults"), volumes["consult"]],
+        [_("Consults the week before"), volumes["previous"]["consult"]],
+    ]
+    return [
+        Sheet(_("Summary"), [_("Figure"), _("Value")], summary),
+        Sheet(
+            _("12345 transfers"),
+            [_("Ticket"), _("12345 number"), _("Received"), _("Fault type"), _("State now")],
+            (
+                [
+                    row["number"],
+                    row["external_ref"],
+                    _when(row["received_at"]),
+                    row["fault_type"],
+                    row["state"],
+                ]
+                for row in transfers["rows"]
+            ),
+        ),
+        _complaints_sheet(complaints),
+        Sheet(
+            _("Repairs and consults"),
+            [_("Day"), _("Repairs"), _("Consults")],
+            ([row["day"], row["repair"], row["consult"]] for row in volumes["days"]),
+        ),
+        *_remarks_sheets(report),
+    ]
+
+
+def _complaints_sheet(complaints: dict) -> Sheet:
+    return Sheet(
+        _("Complaints by cause"),
+        [
+            _("Cause"),
+            _("Complaints"),
+            _("Share (%)"),
+            _("Closed"),
+            _("First replies due"),
+            _("First replies in time"),
+            _("Final replies due"),
+            _("Final replies in time"),
+        ],
+        (
+            [
+                row["cause"],
+                row["count"],
+                row["share"],
+                row["closed"],
+                row["first_counted"],
+                row["first_met"],
+                row["final_counted"],
+                row["final_met"],
+            ]
+            for row in complaints["by_cause"]
+        ),
+    )
+
+
+def _remarks_sheets(report: Report) -> list[Sheet]:
+    rows = [
+        [label, text]
+        for label, text in ((_("Remarks"), report.remarks), (_("Measures"), report.measures))
+        if text
+    ]
+    rows += [
+        [_("Target for next month: %(target)s (%%)") % {"target": Target(key).label}, value]
+        for key, value in report.targets.items()
+    ]
+    return [Sheet(_("Review"), [_("Item"), _("Text")], rows)] if rows else []
+
+
+def monthly_sheets(report: Report) -> list[Sheet]:
+    figures = report.figures
+    parts, causes = DayPart.LABELS, dict(ExtensionCause.choices)
+    targets = figures["targets"]
+    response = [_("Tickets"), _("Response deadlines"), _("Missed"), _("Missed (%)")]
+
+    def responses(row: dict) -> list:
+        return [row["tickets"], row["responses"], row["missed"], row["missed_share"]]
+
+    compliance = [
+        _("Name"),
+        _("Deadlines"),
+        _("Met (as extended)"),
+        _("Share (%)"),
+        _("Deadlines (as first set)"),
+        _("Met (as first set)"),
+        _("Share (%)"),
+    ]
+    return [
+        Sheet(
+            _("Targets"),
+            [_("Figure"), _("This month (%)"), _("Target (%)")],
+            [
+                [target.label, figures["actual"][target.value], targets.get(target.value)]
+                for target in Target
+            ],
+        ),
+        Sheet(
+            _("By time of day"),
+            [_("Time of day"), *response],
+            ([parts[row["day_part"]], *responses(row)] for row in figures["day_parts"]),
+        ),
+        Sheet(
+            _("Frequent problems"),
+            [_("Fault type"), _("District"), _("Time of day"), *response],
+            (
+                [row["fault"], row["district_name"], parts[row["day_part"]], *responses(row)]
+                for row in figures["frequent"]
+            ),
+        ),
+        *(
+            Sheet(
+                title,
+                compliance,
+                (
+                    [
+                        row["name"],
+                        row["counted"],
+                        row["met"],
+                        row["share"],
+                        row["original_counted"],
+                        row["original_met"],
+                        row["original_share"],
+                    ]
+                    for row in figures["compliance"][key]
+                ),
+            )
+            for key, title in (("crew", _("SLA by crew")), ("district", _("SLA by district")))
+        ),
+        Sheet(
+            _("Extensions by cause"),
+            [_("Cause"), _("Requested"), _("Approved"), _("Refused"), _("Pending")],
+            (
+                [
+                    causes.get(row["cause"], row["cause"]),
+                    row["requested"],
+                    row["approved"],
+                    row["refused"],
+                    row["pending"],
+                ]
+                for row in figures["extensions"]
+            ),
+        ),
+        Sheet(
+            _("Satisfaction trend"),
+            [_("Month"), _("Callbacks done"), _("Satisfaction (%)")],
+            ([row["month"], row["done"], row["share"]] for row in figures["satisfaction"]),
+        ),
+        _complaints_sheet(figures["complaints"]),
+        Sheet(
+            _("Repeated faults"),
+            [_("Community"), _("Building"), _("Unit"), _("Repairs"), _("Latest ticket")],
+            (
+                [
+                    row["community_name"],
+                    row["building"],
+                    row["unit"],
+                    row["repairs"],
+                    row["last"],
+                ]
+                for row in figures["repeat_addresses"]
+            ),
+        ),
+        Sheet(
+            _("Accountability"),
+            [
+                _("Recorded"),
+                _("Ticket"),
+                _("Held responsible"),
+                _("Person"),
+                _("Points"),
+                _("Reason"),
+            ],
+            (
+                [
+                    _when(row["recorded_at"]),
+                    row["ticket"],
+                    row["party"],
+                    row["person"],
+                    row["points"],
+                    row["reason"],
+                ]
+                for row in figures["accountability"]["rows"]
+            ),
+        ),
+        *_remarks_sheets(report),
+    ]
+
+
+SHEETS = {
+    Report.Kind.SHIFT: shift_sheets,
+    Report.Kind.DAILY: daily_sheets,
+    Report.Kind.WEEKLY: weekly_sheets,
+    Report.Kind.MONTHLY: monthly_sheets,
+}
 
 
 def report_filename(report: Report, extension: str) -> str:
     start = timezone.localtime(report.period_start)
     return f"{report.kind}-report-{start:%Y%m%d-%H%M}.{extension}"
+
+
+def report_title(report: Report) -> str:
+    """Return the report's title as its files name it: its kind and period."""
+    start = timezone.localtime(report.period_start)
+    period = {
+        Report.Kind.SHIFT: f"{start:%Y-%m-%d %H:%M}",
+        Report.Kind.DAILY: f"{start:%Y-%m-%d}",
+        Report.Kind.WEEKLY: f"{start:%Y-%m-%d}",
+        Report.Kind.MONTHLY: f"{start:%Y-%m}",
+    }[Report.Kind(report.kind)]
+    return f"{report.get_kind_display()} {period}"

@@ -1,20 +1,25 @@
 """Report pages: the list of one kind, a report with its review, and its downloads."""
 
+from datetime import date, datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from callcentre.exports import csv_response, xlsx_response
+from callcentre.pdf import pdf_from_html
 from reports import forms, services
-from reports.exports import SHEETS, report_filename
-from reports.models import Report
+from reports.exports import SHEETS, report_filename, report_title
+from reports.models import Report, Target
+from reports.monthly import DayPart
 from reports.selectors import crews_on_duty, report_get, reports_of_kind
-from tickets.choices import Grade, Milestone
+from tickets.choices import Category, ExtensionCause, Grade, Milestone
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 
@@ -50,19 +55,50 @@ def _list(request: HttpRequest, kind: str, regenerate_form, status: int = 200) -
 @permission_required("reports.view_reports", raise_exception=True)
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_get(pk=pk)
-    if report.kind != Report.Kind.SHIFT:
+    if report.kind == Report.Kind.DAILY:
         if request.method == "POST":
             raise Http404
         return render(request, "reports/daily.html", _daily_context(report))
+    if report.kind == Report.Kind.SHIFT:
+        return _shift_detail(request, report)
+    return _supervisor_detail(request, report)
+
+
+def _shift_detail(request: HttpRequest, report: Report) -> HttpResponse:
     form = forms.RemarksForm(request.POST or None, initial={"remarks": report.remarks})
     if request.method == "POST" and form.is_valid():
         services.report_submit(
             actor=request.user, report=report, at=timezone.now(), **form.cleaned_data
         )
         messages.success(request, _("Shift report submitted for review."))
-        return redirect("reports:detail", pk=pk)
+        return redirect("reports:detail", pk=report.pk)
     status = 400 if form.is_bound else 200
     return render(request, "reports/shift.html", {"report": report, "form": form}, status=status)
+
+
+def _supervisor_detail(request: HttpRequest, report: Report) -> HttpResponse:
+    """The weekly and the monthly report: the supervisor writes their part, then approves."""
+    monthly = report.kind == Report.Kind.MONTHLY
+    form_class = forms.MonthlyReviewForm if monthly else forms.SupervisorRemarksForm
+    initial = {"remarks": report.remarks, "measures": report.measures, **report.targets}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_write(
+                actor=request.user,
+                report=report,
+                remarks=form.cleaned_data["remarks"],
+                measures=form.cleaned_data.get("measures", ""),
+                targets=form.targets() if monthly else None,
+            )
+        except ApplicationError as error:
+            show_service_errors(form, error)
+        else:
+            messages.success(request, _("Saved. Approve the report when it is complete."))
+            return redirect("reports:detail", pk=report.pk)
+    status = 400 if form.is_bound else 200
+    context = monthly_context(report) if monthly else weekly_context(report)
+    return render(request, f"reports/{report.kind}.html", {**context, "form": form}, status=status)
 
 
 def _daily_context(report: Report) -> dict:
@@ -79,6 +115,67 @@ def _daily_context(report: Report) -> dict:
         ],
         "grades": GRADES,
         "crews_on_duty": crews_on_duty(),
+    }
+
+
+def weekly_context(report: Report) -> dict:
+    figures = report.figures
+    categories = dict(Category.choices)
+    volumes = figures["volumes"]
+    return {
+        "report": report,
+        "transfer_categories": [
+            (categories.get(row["category"], row["category"]), row["count"])
+            for row in figures["transfers"]["by_category"]
+        ],
+        "volume_days": [
+            (date.fromisoformat(row["day"]), row["repair"], row["consult"])
+            for row in volumes["days"]
+        ],
+        "volume_change": {
+            kind: volumes[kind] - volumes["previous"][kind] for kind in ("repair", "consult")
+        },
+    }
+
+
+def monthly_context(report: Report) -> dict:
+    figures = report.figures
+    causes = dict(ExtensionCause.choices)
+    targets = figures["targets"]
+    return {
+        "report": report,
+        "frequent": [
+            {**row, "day_part_label": DayPart.LABELS[row["day_part"]]}
+            for row in figures["frequent"]
+        ],
+        "day_parts": [
+            {**row, "label": DayPart.LABELS[row["day_part"]]} for row in figures["day_parts"]
+        ],
+        "extensions": [
+            {**row, "label": causes.get(row["cause"], row["cause"])}
+            for row in figures["extensions"]
+        ],
+        "compliance_tables": [
+            (_("By crew"), figures["compliance"]["crew"]),
+            (_("By district"), figures["compliance"]["district"]),
+        ],
+        "accountability_rows": [
+            {**row, "recorded_at": datetime.fromisoformat(row["recorded_at"])}
+            for row in figures["accountability"]["rows"]
+        ],
+        "targets": [
+            {
+                "label": target.label,
+                "target": targets.get(target.value),
+                "actual": figures["actual"][target.value],
+            }
+            for target in Target
+        ],
+        "next_targets": [
+            {"label": target.label, "value": report.targets[target.value]}
+            for target in Target
+            if target.value in report.targets
+        ],
     }
 
 
@@ -122,4 +219,13 @@ def report_download(request: HttpRequest, pk: int, extension: str) -> HttpRespon
         return csv_response(filename, sheets)
     if extension == "xlsx":
         return xlsx_response(filename, sheets)
+    if extension == "pdf":
+        html = render_to_string(
+            "reports/report_pdf.html",
+            {"report": report, "title": report_title(report), "sheets": sheets},
+            request=request,
+        )
+        response = HttpResponse(pdf_from_html(html), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
     raise Http404

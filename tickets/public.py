@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from callcentre.pdf import pdf_from_html
 from tickets import status
 from tickets.choices import State
 from tickets.errors import ApplicationError
@@ -71,7 +72,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 def _pdf_response(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     context = {**status.slip_context(ticket), "pdf": True}
     html = render(request, "tickets/slip.html", context).content.decode()
-    response = HttpResponse(status.slip_pdf(html), content_type="application/pdf")
+    response = HttpResponse(pdf_from_html(html), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{ticket.number}.pdf"'
     return response
 

@@ -5,52 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from followups import services as followups
-from followups.models import Callback
 from reports import services
 from reports.models import Report
 from reports.periods import week_of, weeks_ended
 from tests.conftest import T0
-from tickets.choices import Channel, State
+from tests.reports.conftest import NEXT_MONDAY
 
 pytestmark = pytest.mark.django_db
-
-NEXT_MONDAY = T0.replace(hour=0) + timedelta(days=7)
-
-
-@pytest.fixture
-def week(centre, make_ticket, complaint_type, rules, clock):
-    """The week of Monday 16 November: two 12345 transfers (a repair closed and called back
-    in time, a consult still open), a complaint answered in time and one never answered,
-    a repair on Tuesday and a consult on Wednesday; one repair the week before."""
-    clock.move_to(T0 - timedelta(days=7))
-    make_ticket(State.CLOSED)
-    clock.move_to(T0)
-    transfer = make_ticket(State.CLOSED, channel=Channel.GOV_12345, external_ref="GD-2026-0042")
-    make_ticket(State.VERIFIED, channel=Channel.GOV_12345, fault_type=centre.billing)
-    Callback.objects.create(
-        rule=rules["gov-12345"],
-        ticket=transfer,
-        phone="+8613812345678",
-        state=Callback.State.DONE,
-        satisfaction=Callback.Satisfaction.SATISFIED,
-        callable_at=T0,
-        due_at=T0 + timedelta(days=3),
-        done_at=T0 + timedelta(days=1),
-        created_at=T0,
-    )
-    answered = make_ticket(State.NEW, fault_type=complaint_type)
-    clock.shift(timedelta(minutes=20))
-    followups.complaint_first_reply(actor=centre.agent, ticket=answered, text="已联系部门")
-    make_ticket(State.NEW, fault_type=complaint_type)  # its first reply never comes
-    make_ticket(State.CANCELLED)  # not a valid request: counted nowhere
-    clock.move_to(T0 + timedelta(days=1))
-    make_ticket(State.DISPATCHED)
-    clock.move_to(T0 + timedelta(days=2))
-    make_ticket(State.NEW, fault_type=centre.billing)
-    clock.move_to(NEXT_MONDAY + timedelta(minutes=5))
-    services.reports_produce(now=timezone.now())
-    return {"transfer": transfer}
 
 
 def _week() -> Report:

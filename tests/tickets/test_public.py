@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from weasyprint.urls import URLFetcher
 
+from callcentre import pdf
+from callcentre.pdf import pdf_from_html
 from tickets import services, status
 from tickets.choices import State
 from tickets.models import Ticket
@@ -375,12 +377,12 @@ def test_the_staff_slip_needs_a_login_and_sight_of_the_ticket(closed_ticket, cen
     ],
 )
 def test_the_pdf_fetcher_refuses_anything_but_the_apps_static_files(url):
-    with pytest.raises(status.ResourceRefused):
-        status.static_file_for_url(url)
+    with pytest.raises(pdf.ResourceRefused):
+        pdf.static_file_for_url(url)
 
 
 def test_the_pdf_fetcher_serves_the_apps_static_files():
-    found = status.static_file_for_url(f"{settings.PUBLIC_BASE_URL}/static/css/public.css")
+    found = pdf.static_file_for_url(f"{settings.PUBLIC_BASE_URL}/static/css/public.css")
     assert found.name == "public.css"
     assert b"@media print" in found.read_bytes()
 
@@ -397,7 +399,7 @@ def test_a_pdf_that_names_an_external_image_makes_no_network_request(closed_tick
         mock.patch.object(socket.socket, "connect", lambda *args: connections.append(args)),
         mock.patch.object(URLFetcher, "fetch", lambda *args, **kw: default_fetches.append(args)),
     ):
-        pdf = status.slip_pdf(html)
+        pdf = pdf_from_html(html)
     assert pdf.startswith(b"%PDF")
     assert connections == []
     assert default_fetches == []
