@@ -29,7 +29,7 @@ def test_the_supervisor_writes_the_monthly_targets_and_approves_in_the_page(
 
     assert refused.status_code == 400
     assert "errorlist" in refused.content.decode()
-    assert saved.status_code == 302 and approved.status_code == 302
+    assert (saved.status_code, approved.status_code) == (302, 302)
     month.refresh_from_db()
     assert (month.state, month.measures, month.targets) == ("approved", "增派夜班", {"sla": 95.0})
     frozen = client.get(f"/reports/{month.pk}/").content.decode()
