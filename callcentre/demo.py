@@ -18,7 +18,8 @@ from callcentre.services import intake_ticket_create
 from dispatch.models import Community, Crew, CrewMembership, Department, District
 from followups.demo import followups_demo
 from followups.workdays import official_year_known
-from reports.services import reports_produce
+from reports.models import Report
+from reports.services import PERIOD_OF, report_generate, reports_produce
 from staffing.models import User
 from staffing.roles import Role
 from staffing.services import roles_sync, user_create
@@ -331,6 +332,11 @@ class DemoBuilder:
         services.alerts_sweep(now=self.now)
         # The shift and daily reports of the days replayed, as beat would have made them.
         reports_produce(now=self.now)
+        # And the last week's and month's, made when each ended, however long ago that was.
+        for kind in (Report.Kind.WEEKLY, Report.Kind.MONTHLY):
+            running = PERIOD_OF[kind](self.now)
+            last = PERIOD_OF[kind](running.start - timedelta(microseconds=1))
+            report_generate(kind=kind, period=last, now=self.now)
         return Ticket.objects.count()
 
     def _caller(self) -> tuple[str, str]:

@@ -312,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.reports_produce",
         "schedule": 300.0,
     },
+    # Exports no worker took (the broker was down) or whose worker died are sent again.
+    "exports-resume": {
+        "task": "reports.tasks.exports_resume",
+        "schedule": 60.0,
+    },
     # Old receipts of crew actions (kept so that a retried submission does not act twice).
     "action-receipts-clear": {
         "task": "tickets.tasks.action_receipts_clear",

@@ -2,13 +2,16 @@
 
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from callcentre.exports import Sheet
 from reports.models import Report, Target
 from reports.monthly import DayPart
-from tickets.choices import ExtensionCause, Grade, Milestone
+from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone, State
+from tickets.models import Ticket
 
 
 def _when(value: str) -> str:
@@ -326,3 +329,65 @@ def report_title(report: Report) -> str:
         Report.Kind.MONTHLY: f"{start:%Y-%m}",
     }[Report.Kind(report.kind)]
     return f"{report.get_kind_display()} {period}"
+
+
+# The columns of a ticket list's download: (heading, the value's path in ``values_list``).
+TICKET_COLUMNS = [
+    (gettext_lazy("Ticket"), "number"),
+    (gettext_lazy("External reference"), "external_ref"),
+    (gettext_lazy("Received"), "received_at"),
+    (gettext_lazy("Channel"), "channel"),
+    (gettext_lazy("Category"), "category"),
+    (gettext_lazy("Grade"), "grade"),
+    (gettext_lazy("Fault type"), "fault_type__name"),
+    (gettext_lazy("State"), "state"),
+    (gettext_lazy("District"), "district__name"),
+    (gettext_lazy("Community"), "community__name"),
+    (gettext_lazy("Address"), "address"),
+    (gettext_lazy("Building"), "building"),
+    (gettext_lazy("Unit"), "unit"),
+    (gettext_lazy("Room"), "room"),
+    (gettext_lazy("Caller name"), "caller_name"),
+    (gettext_lazy("Caller phone"), "caller_phone"),
+    (gettext_lazy("Crew"), "crew__name"),
+    (gettext_lazy("Department"), "department__name"),
+    (gettext_lazy("Dispatched"), "dispatched_at"),
+    (gettext_lazy("Arrived"), "arrived_at"),
+    (gettext_lazy("Closed"), "closed_at"),
+]
+# Rows read from the database at a time: the export's memory stays this size.
+TICKET_CHUNK = 2000
+
+
+def ticket_sheet(tickets: QuerySet[Ticket], *, on_progress=None) -> Sheet:
+    """Return ``tickets`` as a sheet whose rows are read in chunks as they are written;
+    ``on_progress(rows)`` is called after every chunk."""
+    labels = {
+        "channel": dict(Channel.choices),
+        "category": dict(Category.choices),
+        "grade": dict(Grade.choices),
+        "state": dict(State.choices),
+    }
+    paths = [path for _heading, path in TICKET_COLUMNS]
+    local = timezone.get_current_timezone()
+
+    def cell(path: str, value):
+        if isinstance(value, datetime):
+            return value.astimezone(local).strftime("%Y-%m-%d %H:%M")
+        if path in labels:
+            return str(labels[path].get(value, value))
+        if hasattr(value, "as_e164"):
+            return value.as_e164  # a phone number
+        return value
+
+    def rows():
+        written = 0
+        values = tickets.order_by("received_at", "id").values_list(*paths)
+        for written, row in enumerate(values.iterator(chunk_size=TICKET_CHUNK), start=1):
+            yield [cell(path, value) for path, value in zip(paths, row, strict=True)]
+            if on_progress is not None and written % TICKET_CHUNK == 0:
+                on_progress(written)
+        if on_progress is not None:
+            on_progress(written)
+
+    return Sheet(_("Tickets"), [str(heading) for heading, _path in TICKET_COLUMNS], rows())

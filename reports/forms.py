@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reports.models import Target
+from reports.models import Export, Target
 from tickets.forms import Form
 
 
@@ -62,3 +62,10 @@ class MonthlyReviewForm(SupervisorRemarksForm):
 
     def targets(self) -> dict:
         return {key: self.cleaned_data[key] for key in Target.values}
+
+
+class ExportForm(Form):
+    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+    file_format = forms.ChoiceField(
+        label=_("Format"), choices=Export.Format.choices, initial=Export.Format.XLSX
+    )

@@ -97,3 +97,66 @@ class Report(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.state == self.State.APPROVED
+
+
+class Export(models.Model):
+    """A large download made in the background: the tickets of a list, as CSV or xlsx.
+
+    A Celery worker writes the file row by row (memory stays flat however many) and counts
+    the rows it has written, which the page shows as progress.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "xlsx"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Being written")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    # The ticket list's filters, as the list page's query string.
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    file_format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [
+            models.Index(fields=["requested_by", "-requested_at"], name="export_requester_idx"),
+            models.Index(
+                fields=["requested_at"],
+                condition=Q(state__in=["queued", "running"]),
+                name="export_waiting_idx",
+            ),
+        ]
+        permissions = [("export_tickets", _("Can download ticket lists as files"))]
+
+    def __str__(self) -> str:
+        return f"{self.requested_by} {self.requested_at:%Y-%m-%d %H:%M} {self.file_format}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.rows_total:
+            return 100 if self.state == self.State.DONE else None
+        return min(100, round(100 * self.rows_done / self.rows_total))

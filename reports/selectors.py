@@ -5,19 +5,21 @@ the same few queries however many tickets the period had.
 """
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.http import QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from callcentre.models import Call
 from dispatch.models import Crew, UnclosedPlan
 from followups.models import Callback
-from reports.models import Report
+from reports.models import Export, Report
 from reports.periods import Period
 from tickets.choices import OPEN_STATES, State
-from tickets.errors import ApplicationError
+from tickets.errors import ApplicationError, invalid
+from tickets.filters import TicketFilter, ticket_filter_query
 from tickets.milestones import MILESTONES
 from tickets.models import Ticket
-from tickets.selectors import any_overdue_filter
+from tickets.selectors import any_overdue_filter, ticket_list_for_user
 
 # A report lists this many tickets of a kind (unclosed, overdue) by name; its count covers
 # them all.
@@ -222,3 +224,26 @@ def daily_figures(*, period: Period) -> dict:
             ticket_row(ticket, period) for ticket in listed(valid.filter(is_special=True), period)
         ],
     }
+
+
+def export_tickets(*, export: Export) -> QuerySet[Ticket]:
+    """Return the tickets an export holds: the list's filters over what its requester may
+    see, read when the export runs."""
+    filters = TicketFilter(
+        ticket_filter_query(QueryDict(export.query)),
+        queryset=ticket_list_for_user(user=export.requested_by),
+    )
+    if not filters.is_valid():
+        raise invalid({name: " ".join(errors) for name, errors in filters.errors.items()})
+    return filters.qs
+
+
+def exports_for_user(*, user) -> QuerySet[Export]:
+    return Export.objects.filter(requested_by=user)
+
+
+def export_get_for_user(*, user, pk: int) -> Export:
+    export = exports_for_user(user=user).filter(pk=pk).first()
+    if export is None:
+        raise ApplicationError(_("No such export."), code="not_found")
+    return export

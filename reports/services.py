@@ -1,11 +1,19 @@
 """Every write of the reports: computing them, the shift leader's remarks, the approval."""
 
+import io
+import logging
+import tempfile
 from datetime import datetime, timedelta
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reports.models import Report, Target
+from callcentre.exports import csv_write, xlsx_write
+from reports.exports import ticket_sheet
+from reports.models import Export, Report, Target
 from reports.monthly import monthly_figures
 from reports.periods import (
     Period,
@@ -18,9 +26,11 @@ from reports.periods import (
     week_of,
     weeks_ended,
 )
-from reports.selectors import daily_figures, shift_figures
+from reports.selectors import daily_figures, export_tickets, shift_figures
 from reports.weekly import weekly_figures
 from tickets.errors import ApplicationError, invalid
+
+logger = logging.getLogger(__name__)
 
 # The beat job makes the reports of the periods that ended this far back, should it have
 # been stopped for a while.
@@ -184,3 +194,91 @@ def _unfrozen(report: Report) -> Report:
 def _require(actor, perm: str) -> None:
     if not actor.has_perm(perm):
         raise ApplicationError(_("Your role may not do this."), code="forbidden")
+
+
+# An export still "being written" this long after it started lost its worker: it is begun
+# again (the task's own time limit is shorter).
+EXPORT_STALE = timedelta(minutes=35)
+# A queued export no worker has taken this long after it was asked for is sent again.
+EXPORT_RESEND_AFTER = timedelta(minutes=1)
+
+
+def export_request(*, actor, query: str, file_format: str, now: datetime) -> Export:
+    """Ask for the tickets of a list (its filters in ``query``) as a file, written by a
+    worker; the export page shows its progress."""
+    from reports.tasks import export_run
+
+    _require(actor, "reports.export_tickets")
+    if file_format not in Export.Format.values:
+        raise invalid({"file_format": _("Choose CSV or xlsx.")})
+    if len(query) > Export._meta.get_field("query").max_length:
+        raise invalid({"query": _("Too many filters for one export.")})
+    export = Export(requested_by=actor, requested_at=now, query=query, file_format=file_format)
+    export_tickets(export=export)  # raises for filters that are not valid
+    export.save()
+    transaction.on_commit(lambda: export_run.delay(export.pk), robust=True)
+    return export
+
+
+def export_run(*, export_id: int, now: datetime) -> Export | None:
+    """Write an export's file, counting its rows as it goes; None if another worker has it.
+
+    The rows are read in chunks and written straight to a temporary file, so memory stays
+    flat however many tickets; the file is then stored and the export marked ready.
+    """
+    waiting = Q(state=Export.State.QUEUED) | Q(
+        state=Export.State.RUNNING, started_at__lt=now - EXPORT_STALE
+    )
+    claimed = Export.objects.filter(waiting, pk=export_id).update(
+        state=Export.State.RUNNING, started_at=now, rows_done=0
+    )
+    if not claimed:
+        return None
+    export = Export.objects.select_related("requested_by").get(pk=export_id)
+    try:
+        tickets = export_tickets(export=export)
+        export.rows_total = tickets.count()
+        export.save(update_fields=["rows_total"])
+
+        def progress(rows: int) -> None:
+            Export.objects.filter(pk=export.pk).update(rows_done=rows)
+
+        sheets = [ticket_sheet(tickets, on_progress=progress)]
+        name = f"tickets-{timezone.localtime(export.requested_at):%Y%m%d-%H%M}.{export.file_format}"
+        with tempfile.TemporaryFile() as spooled:
+            if export.file_format == Export.Format.CSV:
+                text = io.TextIOWrapper(spooled, encoding="utf-8", newline="")
+                csv_write(text, sheets)
+                text.detach()  # flushes, and leaves the file open to be stored
+            else:
+                xlsx_write(spooled, sheets)
+            spooled.seek(0)
+            export.file.save(name, File(spooled), save=False)
+    except Exception:
+        logger.exception("export %s failed", export.pk)
+        Export.objects.filter(pk=export.pk).update(
+            state=Export.State.FAILED,
+            finished_at=timezone.now(),
+            error=_("The file could not be written. Ask for it again."),
+        )
+        raise
+    export.refresh_from_db(fields=["rows_done"])
+    export.state = Export.State.DONE
+    export.finished_at = timezone.now()
+    export.save(update_fields=["file", "state", "finished_at"])
+    return export
+
+
+def exports_resume(*, now: datetime) -> int:
+    """Send again the exports no worker took (the broker was down) or whose worker died;
+    return how many. Run by beat every minute."""
+    from reports.tasks import export_run
+
+    stuck = Export.objects.filter(
+        Q(state=Export.State.QUEUED, requested_at__lt=now - EXPORT_RESEND_AFTER)
+        | Q(state=Export.State.RUNNING, started_at__lt=now - EXPORT_STALE)
+    ).values_list("pk", flat=True)
+    stuck = list(stuck[:100])
+    for pk in stuck:
+        export_run.delay(pk)
+    return len(stuck)

@@ -5,20 +5,26 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from callcentre.exports import csv_response, xlsx_response
+from callcentre.exports import XLSX_TYPE, csv_response, xlsx_response
 from callcentre.pdf import pdf_from_html
 from reports import forms, services
 from reports.exports import SHEETS, report_filename, report_title
-from reports.models import Report, Target
+from reports.models import Export, Report, Target
 from reports.monthly import DayPart
-from reports.selectors import crews_on_duty, report_get, reports_of_kind
+from reports.selectors import (
+    crews_on_duty,
+    export_get_for_user,
+    exports_for_user,
+    report_get,
+    reports_of_kind,
+)
 from tickets.choices import Category, ExtensionCause, Grade, Milestone
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
@@ -229,3 +235,45 @@ def report_download(request: HttpRequest, pk: int, extension: str) -> HttpRespon
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     raise Http404
+
+
+@login_required
+@permission_required("reports.export_tickets", raise_exception=True)
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The user's exports with their progress; a POST asks for a new one."""
+    if request.method == "POST":
+        form = forms.ExportForm(request.POST)
+        if form.is_valid():
+            try:
+                services.export_request(actor=request.user, now=timezone.now(), **form.cleaned_data)
+            except ApplicationError as error:
+                show_service_errors(form, error)
+            else:
+                messages.success(
+                    request, _("The file is being written; it is ready here when done.")
+                )
+                return redirect("reports:exports")
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    status = 400 if request.method == "POST" else 200
+    page = Paginator(exports_for_user(user=request.user), _PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    template = "reports/_exports.html" if request.htmx else "reports/exports.html"
+    polling = any(export.is_waiting for export in page.object_list)
+    return render(request, template, {"page": page, "polling": polling}, status=status)
+
+
+@login_required
+@permission_required("reports.export_tickets", raise_exception=True)
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = export_get_for_user(user=request.user, pk=pk)
+    if export.state != Export.State.DONE or not export.file:
+        raise Http404
+    content_type = XLSX_TYPE if export.file_format == Export.Format.XLSX else "text/csv"
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=export.file.name.rsplit("/", 1)[-1],
+        content_type=content_type,
+    )

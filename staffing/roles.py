@@ -68,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.receive_escalations",
         "reports.view_reports",
         "reports.submit_shift_report",
+        "reports.export_tickets",
     ],
     Role.DISPATCHER: [
         *_FRONT_DESK,
@@ -118,6 +119,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.view_alert",
         "reports.view_reports",
         "reports.approve_report",
+        "reports.export_tickets",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
@@ -64,3 +65,13 @@ class TicketFilter(django_filters.FilterSet):
         if phone:
             match |= Q(caller_phone=phone)
         return queryset.filter(match)
+
+
+def ticket_filter_query(query: QueryDict) -> QueryDict:
+    """Return the list's query without the page and the filters left at "any" (an empty
+    value means no filter, not an invalid one)."""
+    cleaned = QueryDict(mutable=True)
+    for name, values in query.lists():
+        if name != "page":
+            cleaned.setlist(name, [value for value in values if value])
+    return cleaned

@@ -4,7 +4,7 @@ alerts on tickets' deadlines."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from tickets import forms, services
 from tickets.actions import ACTIONS, ticket_actions_for_user
 from tickets.choices import TICKET_ALERT_MILESTONES
 from tickets.errors import ApplicationError
-from tickets.filters import TicketFilter
+from tickets.filters import TicketFilter, ticket_filter_query
 from tickets.photos import photo_response
 from tickets.selectors import (
     ALERT_COUNT_CAP,
@@ -57,12 +57,9 @@ _ACTION_FORMS = {
 
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    # A filter left at "any" arrives empty; it means no filter, not an invalid value.
-    query = QueryDict(mutable=True)
-    for name, values in request.GET.lists():
-        query.setlist(name, [value for value in values if value])
-    page_number = query.pop("page", [None])[-1]
+    query = ticket_filter_query(request.GET)
     tickets = TicketFilter(query, queryset=ticket_list_for_user(user=request.user))
+    page_number = request.GET.get("page")
     page = Paginator(tickets.qs, _PAGE_SIZE).get_page(page_number)
     template = "tickets/_results.html" if request.htmx else "tickets/list.html"
     return render(request, template, {"filter": tickets, "page": page, "query": query.urlencode()})

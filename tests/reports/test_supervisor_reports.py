@@ -10,9 +10,7 @@ from reports.models import Report
 pytestmark = pytest.mark.django_db
 
 
-def test_the_supervisor_writes_the_monthly_targets_and_approves_in_the_page(
-    client, centre, month
-):
+def test_the_supervisor_writes_the_monthly_targets_and_approves_in_the_page(client, centre, month):
     client.force_login(centre.supervisor)
     page = client.get(f"/reports/{month.pk}/").content.decode()
     assert "单户漏水" in page  # the frequent problems
