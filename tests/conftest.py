@@ -1,6 +1,7 @@
 """Fixtures shared by every test: a small centre with a user of every role."""
 
 import importlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from staffing.services import roles_sync
 from tests.dispatch.factories import CommunityFactory, CrewFactory, DepartmentFactory
 from tests.staffing.factories import user_with_role
 from tests.tickets.factories import FaultTypeFactory
+from tests.workers import Worker
 from tickets import services
 from tickets.choices import Category, Channel, Grade, State
 from tickets.models import AlertSmsRule, FaultType, SlaPolicy, Ticket
@@ -253,3 +255,20 @@ def api():
         return api_client
 
     return client
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """Start workers with ``start_worker(queue, name)``; any still running is killed at the
+    end, so a failed test leaves no process holding the test database."""
+    started = []
+
+    def start(queue: str, name: str) -> Worker:
+        worker = Worker(queue, f"{name}-{uuid.uuid4().hex[:6]}", tmp_path / f"{name}.log")
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.kill()

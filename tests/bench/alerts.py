@@ -26,13 +26,13 @@
    more set.
 6. The query counts on a small database (``--small-tickets``, ``--small-open``, loaded and
    swept in a subprocess, with ``--small-new`` new alerts over the same levels): they must
-   be the same, and a sweep with nothing new must make three queries per (milestone, level)
-   and three more.
+   be the same, and a sweep with nothing new must make five, however many (milestone, level)
+   pairs there are.
 7. Print the results and write them to ``tests/bench/results/alerts.md``.
 
 Exits 1 when the p95 of the sweeps with nothing new is over 200 ms, one raised anything, a
 sweep with new alerts took over 2 s or raised other than ``--new``, a query count differs
-from the small database's or from three per (milestone, level) and three, or a plan reads
+from the small database's or a sweep with nothing new makes other than five, or a plan reads
 the ticket table from end to end.
 """
 
@@ -60,11 +60,10 @@ IDLE_TARGET_MS = 200.0
 NEW_TARGET_SECONDS = 2.0
 QUIET_CORES = 0.25
 VAR_DIR = ROOT / "var" / "bench-alerts"
-# The queries of a sweep besides its (milestone, level) pairs: the policies, the positions
-# made where missing, the departments (the windows of referred tickets).
-SWEEP_CONSTANT_QUERIES = 3
-# Each pair: its position locked, the INSERT … SELECT, the position moved on.
-QUERIES_PER_PAIR = 3
+# The queries of a sweep with nothing new, however many (milestone, level) pairs: the
+# policies, the departments (the windows of referred tickets), every position locked, one
+# INSERT … SELECT for every pair, the positions moved on.
+IDLE_QUERIES = 5
 # The sweep that raises new alerts comes this long after the last one (a beat's minute).
 NEW_WINDOW = timedelta(seconds=60)
 
@@ -239,8 +238,14 @@ def _max_id(model) -> int:
 
 _TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 _ALERT_INSERT = 'INSERT INTO "tickets_alert"'
-_PAIR = re.compile(r"SELECT due\.\*, '(\w+)', '(\w+)'")
-_INNER_SELECT = re.compile(r"FROM \((SELECT .*)\) AS due WHERE 1 = 1 ON CONFLICT", re.S)
+INSERT_KIND = "alerts: INSERT … SELECT of every pair"
+_PAIRS = re.compile(
+    r"SELECT due\.\*, .*? FROM \((SELECT pair\.\*, .*)\) AS due WHERE 1 = 1 ON", re.S
+)
+# Each pair's part of the INSERT: its milestone and level, then its SELECT.
+_PAIR = re.compile(
+    r"(?:^| UNION ALL )SELECT pair\.\*, '(\w+)' AS milestone, '(\w+)' AS level FROM \("
+)
 
 
 def query_kind(sql: str) -> str:
@@ -248,13 +253,13 @@ def query_kind(sql: str) -> str:
     if sql.startswith(_TRANSACTION):
         return "BEGIN/COMMIT"
     if sql.startswith(_ALERT_INSERT):
-        return "pair: INSERT … SELECT"
+        return INSERT_KIND
     if '"tickets_alertcursor"' in sql:
         if sql.startswith("INSERT"):
             return "positions made where missing"
         if sql.startswith("UPDATE"):
-            return "pair: position moved on"
-        return "pair: position locked"
+            return "positions moved on"
+        return "positions locked"
     if '"tickets_slapolicy"' in sql:
         return "policies"
     if sql.startswith("SELECT") and 'FROM "dispatch_department"' in sql:
@@ -276,9 +281,19 @@ def query_kind(sql: str) -> str:
     )
 
 
-def pair_of(sql: str) -> str:
-    found = _PAIR.search(sql)
-    return f"{found.group(1)} {found.group(2)}" if found else ""
+def pair_selects(sql: str) -> list[tuple[str, str]]:
+    """Each pair's SELECT in the sweep's ``INSERT … SELECT`` (as Django recorded it, values
+    in place), with its pair ("accept breach")."""
+    found = _PAIRS.search(sql)
+    if found is None:
+        raise RuntimeError(f"no pairs in the sweep's INSERT: {sql[:200]}")
+    parts = _PAIR.split(found.group(1))[1:]  # milestone, level, "SELECT … ) AS pair", …
+    selects = []
+    for milestone, level, rest in zip(parts[::3], parts[1::3], parts[2::3], strict=True):
+        if not rest.endswith(") AS pair"):
+            raise RuntimeError(f"a pair's SELECT that does not end as the sweep writes it: {rest}")
+        selects.append((f"{milestone} {level}", rest.removesuffix(") AS pair")))
+    return selects
 
 
 class SqlMeter:
@@ -342,8 +357,8 @@ class Sweep:
     sql_seconds: float
     raised: int
     queries: list[str] = field(repr=False)  # as Django recorded them, values in place
-    # Each statement's pair ("accept breach") for an INSERT … SELECT, else "", and seconds.
-    timed: list[tuple[str, float]] = field(repr=False, default_factory=list)
+    # Each statement's seconds, in order.
+    timed: list[float] = field(repr=False, default_factory=list)
     expected: int = 0
     messages: int = 0
     tasks: int = 0  # Celery tasks published (after the commits)
@@ -376,17 +391,9 @@ class Sweep:
         """Milliseconds of the statements of each kind."""
         found: dict[str, float] = {}
         statements = [sql for sql in self.queries if query_kind(sql) != "BEGIN/COMMIT"]
-        for sql, (_, seconds) in zip(statements, self.timed, strict=True):
+        for sql, seconds in zip(statements, self.timed, strict=True):
             kind = query_kind(sql)
             found[kind] = found.get(kind, 0.0) + seconds * 1000
-        return found
-
-    def pair_ms(self) -> dict[str, float]:
-        """Milliseconds of each pair's INSERT … SELECT (of its batches together)."""
-        found: dict[str, float] = {}
-        for pair, seconds in self.timed:
-            if pair:
-                found[pair] = found.get(pair, 0.0) + seconds * 1000
         return found
 
 
@@ -403,16 +410,14 @@ def sweep(*, label: str, at: datetime, batch: int, published: Published, profile
 
     alerts_before, messages_before = _max_id(Alert), _max_id(OutboundMessage)
     tasks_before = len(published.ids)
-    timed: list[tuple[str, float]] = []
+    timed: list[float] = []
 
     def timing(execute, sql, params, many, context):
         began = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            # The sweep's INSERT passes the milestone and the level first.
-            pair = f"{params[0]} {params[1]}" if sql.startswith(_ALERT_INSERT) else ""
-            timed.append((pair, time.perf_counter() - began))
+            timed.append(time.perf_counter() - began)
 
     cpu = _meter()
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timing):
@@ -433,7 +438,7 @@ def sweep(*, label: str, at: datetime, batch: int, published: Published, profile
         label=label,
         at=at,
         seconds=seconds,
-        sql_seconds=sum(seconds for _, seconds in timed) + commits,
+        sql_seconds=sum(timed) + commits,
         raised=raised,
         queries=queries,
         timed=timed,
@@ -705,19 +710,15 @@ def _index_scans(text: str, index: str) -> list[tuple[str, int]]:
     return scans
 
 
-def explain(sql: str) -> Plan:
-    """EXPLAIN (ANALYZE, BUFFERS) the SELECT inside a pair's ``INSERT … SELECT``."""
+def explain(pair: str, select: str) -> Plan:
+    """EXPLAIN (ANALYZE, BUFFERS) a pair's SELECT, from the sweep's ``INSERT … SELECT``."""
     from django.db import connection
 
     from tickets.choices import Milestone
     from tickets.milestones import MILESTONES
 
-    pair = pair_of(sql)
-    select = _INNER_SELECT.search(sql)
-    if select is None:
-        raise RuntimeError(f"no SELECT in the sweep's INSERT: {sql[:200]}")
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {select.group(1)}")
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {select}")
         text = "\n".join(row[0] for row in cursor.fetchall())
     milestone = pair.split()[0]
     returned = re.search(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+)", text)
@@ -741,8 +742,41 @@ def explain(sql: str) -> Plan:
     )
 
 
-def plans_of(run: Sweep) -> list[Plan]:
-    return [explain(sql) for sql in run.queries if query_kind(sql) == "pair: INSERT … SELECT"]
+def inserts_of(run: Sweep) -> list[str]:
+    """The sweep's ``INSERT … SELECT``s: one, and one more for each round after a pair
+    filled its batch."""
+    return [sql for sql in run.queries if sql.startswith(_ALERT_INSERT)]
+
+
+def plans_of(run: Sweep, *, with_rows: bool = False) -> list[Plan]:
+    """The plan of each pair's SELECT in the sweep's first ``INSERT … SELECT`` (of those that
+    raised alerts, ``with_rows``)."""
+    return [
+        explain(pair, select)
+        for pair, select in pair_selects(inserts_of(run)[0])
+        if not with_rows or run.by_pair.get(pair)
+    ]
+
+
+@dataclass
+class StatementPlan:
+    """EXPLAIN ANALYZE of the whole SELECT of the sweep's ``INSERT … SELECT``: every pair."""
+
+    planning_ms: float
+    execution_ms: float
+
+
+def statement_plan(run: Sweep) -> StatementPlan:
+    from django.db import connection
+
+    found = _PAIRS.search(inserts_of(run)[0])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE) {found.group(1)}")
+        text = "\n".join(row[0] for row in cursor.fetchall())
+    return StatementPlan(
+        planning_ms=float(re.search(r"Planning Time: ([\d.]+) ms", text).group(1)),
+        execution_ms=float(re.search(r"Execution Time: ([\d.]+) ms", text).group(1)),
+    )
 
 
 def _profile_text(profiler, label: str, top: int = 22) -> str:
@@ -867,7 +901,7 @@ class Verdict:
     idle_raised_none: bool
     new_worst: float
     new_exact: bool
-    idle_counts_formula: bool  # 3 per pair and 3
+    idle_counts_formula: bool  # IDLE_QUERIES, however many pairs
     counts_constant: bool  # the same over the runs and on the small database
     plans_ok: bool
 
@@ -913,8 +947,8 @@ def _time_parts(runs: list[Sweep]) -> list[tuple[str, float]]:
     )
     parts.append(
         (
-            "Python: the rest (the querysets built and compiled, the ORM's get and save, the "
-            "recording)",
+            "Python: the rest (the windows and each pair's bounds, the positions read, the "
+            "signal, the recording)",
             statistics.median(run.python_seconds * 1000 for run in runs),
         )
     )
@@ -960,6 +994,7 @@ def render(
     new: list[Sweep],
     arranged: list,
     idle_plans: list[Plan],
+    idle_statement: StatementPlan,
     new_plans: list[Plan],
     small: dict,
     taken_back: int,
@@ -1030,10 +1065,9 @@ def render(
             f"**{_mark(result.new_exact)}**",
         ]
     lines += [
-        f"- a sweep with nothing new makes {QUERIES_PER_PAIR} queries per pair and "
-        f"{SWEEP_CONSTANT_QUERIES}: {QUERIES_PER_PAIR} × {result.pairs} + "
-        f"{SWEEP_CONSTANT_QUERIES} = {QUERIES_PER_PAIR * result.pairs + SWEEP_CONSTANT_QUERIES}"
-        f", made {idle[-1].statements}: **{_mark(result.idle_counts_formula)}**",
+        f"- a sweep with nothing new makes {IDLE_QUERIES} queries, whatever the number of "
+        f"pairs ({result.pairs}): made {idle[-1].statements}: "
+        f"**{_mark(result.idle_counts_formula)}**",
         f"- the same count on {dataset.tickets:,} tickets as on {small['tickets']:,} "
         f"({small['open']:,} open, {small['alerts']:,} alerts), and over every run: nothing new "
         f"{sorted({run.statements for run in idle})} here, {sorted(set(small['idle_statements']))}"
@@ -1074,13 +1108,16 @@ def render(
         "",
         "## Method",
         "",
-        "Each sweep runs in this process as the beat's task does, in autocommit: per "
-        "(milestone, level), a transaction that locks its position (`select_for_update`), "
-        "inserts with one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id` the alerts "
-        "of the deadlines that reached the level since the position (less the overlap), "
-        "sends `alerts_raised` (the dispatch listener queues the text messages the rules "
-        "send) and moves the position on; on commit Celery publishes a task per 200 "
-        "messages to Redis. The time is the wall time of `alerts_sweep()`, taken inside "
+        "Each sweep runs in this process as the beat's task does, in autocommit: it reads the "
+        "policies and the departments, then in one transaction locks every (milestone, "
+        "level)'s position (one `SELECT … FOR UPDATE`, in primary-key order), inserts with "
+        "one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` the alerts of the deadlines "
+        "that reached each level since its position (less the overlap), a `UNION ALL` of one "
+        "SELECT per pair, each its batch at most, sends `alerts_raised` once with them all "
+        "(the dispatch listener queues the text messages the rules send) and moves the "
+        "positions on with one `UPDATE`; a pair that filled its batch goes round again in a "
+        "transaction of its own. On commit Celery publishes a task per 200 messages to "
+        "Redis. The time is the wall time of `alerts_sweep()`, taken inside "
         "`CaptureQueriesContext` (the figures include its recording); *SQL* is the time in "
         "`cursor.execute`, with the commits; *Python* the rest.",
         "",
@@ -1139,8 +1176,7 @@ def render(
         f"{small['open']:,} open): median "
         f"{statistics.median(small['idle_ms']):.0f} ms over {len(small['idle_ms'])} sweeps.",
         "",
-        "Where a sweep's time goes (median ms per sweep over the "
-        f"{len(idle)}; the pairs' statements are {len(idle[-1].pair_ms())} of each kind):",
+        f"Where a sweep's time goes (median ms per sweep over the {len(idle)}):",
         "",
         "| part | ms | share |",
         "| --- | --: | --: |",
@@ -1149,22 +1185,10 @@ def render(
             for part, ms in _time_parts(idle)
         ),
         "",
-        "The pairs' `INSERT … SELECT`, median ms over the sweeps (the slowest first):",
-        "",
-        "| pair | ms | | pair | ms |",
-        "| --- | --: | --- | --- | --: |",
+        f"The `INSERT … SELECT`'s SELECT of every pair, EXPLAIN ANALYZE of the last sweep's: "
+        f"planning {idle_statement.planning_ms:.1f} ms, execution "
+        f"{idle_statement.execution_ms:.1f} ms; each pair's SELECT is under *Plans*.",
     ]
-    medians = {
-        pair: statistics.median(run.pair_ms()[pair] for run in idle) for pair in idle[-1].pair_ms()
-    }
-    ordered = sorted(medians.items(), key=lambda item: -item[1])
-    half = (len(ordered) + 1) // 2
-    for left, right in zip(ordered[:half], [*ordered[half:], ("", None)], strict=False):
-        lines.append(
-            f"| {left[0]} | {left[1]:.2f} | | {right[0]} | "
-            + (f"{right[1]:.2f}" if right[1] is not None else "")
-            + " |"
-        )
     if new:
         lines += [
             "",
@@ -1189,15 +1213,9 @@ def render(
                 ", ".join(f"{kind} {n:,}" for kind, n in sorted(first.messages_by_kind.items()))
                 or "none"
             )
-            + ". The pairs' `INSERT … SELECT` (ms): "
-            + ", ".join(
-                f"{pair} {ms:.1f}"
-                for pair, ms in sorted(first.pair_ms().items(), key=lambda item: -item[1])
-                if first.by_pair.get(pair)
-            )
-            + f"; the {len(first.pair_ms()) - len(first.by_pair)} others "
-            f"{sum(ms for pair, ms in first.pair_ms().items() if not first.by_pair.get(pair)):.0f}"
-            " ms together.",
+            + f". The `INSERT … SELECT` took {first.kind_ms().get(INSERT_KIND, 0.0):.0f} ms "
+            f"({len(inserts_of(first))} of them: a pair fills a batch of {args.batch:,} at "
+            "most, and one that does goes round again).",
         ]
     # A sweep with nothing new lasts too little for its own CPU figures: the phase's count.
     if any(run.cores.get("other", 0) > BUSY_CORES for run in new) or (
@@ -1230,18 +1248,19 @@ def render(
             ]
         ),
         "",
-        "A sweep reads the policies, makes the positions that are missing and reads the "
-        "departments (the windows of referred tickets); then each pair locks its position, "
-        "runs its `INSERT … SELECT` and moves its position on. A pair that raised alerts adds "
-        "what the SMS listener reads and writes, in a few queries for the whole batch: the "
+        "A sweep reads the policies and the departments (the windows of referred tickets); "
+        "then it locks every position (the first sweep makes them, and locks them again), "
+        "runs one `INSERT … SELECT` for every pair and moves the positions on. New alerts add "
+        "what the SMS listener reads and writes, in a few queries for all of them: the "
         "rules, the alerts with their tickets, the crews' leaders, the departments' staff, "
         "the people of a role (an escalation), the messages' keys, the INSERT, the new "
-        "messages' ids. A pair that fills its batch runs once more.",
+        "messages' ids. A pair that fills its batch goes round again: one more transaction "
+        "with the same queries, for the pairs that did.",
         "",
         "## Plans",
         "",
-        "EXPLAIN (ANALYZE, BUFFERS) of each pair's SELECT (the `INSERT … SELECT`'s inner "
-        "query, the deadlines that reached the level since the position, without an alert), "
+        "EXPLAIN (ANALYZE, BUFFERS) of each pair's SELECT (its part of the `INSERT … "
+        "SELECT`, the deadlines that reached the level since the position, without an alert), "
         "as the last sweep with nothing new ran it"
         + (
             ", and as the sweeps with new alerts ran those that raised some, over one more set"
@@ -1352,6 +1371,11 @@ def main(argv: list[str] | None = None) -> int:
 
     _say("EXPLAIN the pairs' SELECTs (nothing new)")
     idle_plans = plans_of(idle[-1])
+    idle_statement = statement_plan(idle[-1])
+    _say(
+        f"  the whole SELECT: planning {idle_statement.planning_ms:.1f} ms, execution "
+        f"{idle_statement.execution_ms:.1f} ms"
+    )
     for plan in idle_plans:
         if not plan.ok or plan.execution_ms > 5:
             _say(f"  {plan.pair:<32} {plan.execution_ms:7.2f} ms {plan.access}: "
@@ -1379,11 +1403,7 @@ def main(argv: list[str] | None = None) -> int:
         # The plans of the SELECTs with rows, over one more set, as the last sweep ran them.
         extra = arrange(n=args.new, set_number=args.new_runs + 1, after=at)
         try:
-            new_plans = [
-                explain(sql)
-                for sql in new[-1].queries
-                if query_kind(sql) == "pair: INSERT … SELECT" and new[-1].by_pair.get(pair_of(sql))
-            ]
+            new_plans = plans_of(new[-1], with_rows=True)
         finally:
             arrangement_undo(extra)
         if args.profile or max(run.seconds for run in new) > NEW_TARGET_SECONDS:
@@ -1418,7 +1438,7 @@ def main(argv: list[str] | None = None) -> int:
         idle_raised_none=all(run.raised == 0 for run in idle) and steady.raised == 0,
         new_worst=max((run.seconds for run in new), default=0.0),
         new_exact=all(run.raised == args.new == run.expected for run in new),
-        idle_counts_formula=statements == {QUERIES_PER_PAIR * pair_count + SWEEP_CONSTANT_QUERIES},
+        idle_counts_formula=statements == {IDLE_QUERIES},
         counts_constant=len(statements) == 1
         and statements == set(small["idle_statements"])
         and small["new_raised"] == small["new"]
@@ -1446,6 +1466,7 @@ def main(argv: list[str] | None = None) -> int:
         new=new,
         arranged=arranged,
         idle_plans=idle_plans,
+        idle_statement=idle_statement,
         new_plans=new_plans,
         small=small,
         taken_back=taken_back,

@@ -4,13 +4,17 @@ Runs on the alerts database a ``--suite alerts`` run left; every sweep comes in 
 minutes after its *now* and raises nothing, and the sweep positions are put back at now
 after. The product's code is not changed: the variants are written here.
 
-1. The close deadline's warning, the slowest SELECT of a sweep with nothing new: EXPLAIN
-   (ANALYZE, BUFFERS) as ``_due_rows`` writes it (each grade's window OR-ed, then
-   ``close_due > now`` AND-ed to them all) and with that bound folded into each window
-   (``close_due > max(since + lead, now)``: the same rows).
-2. A sweep with nothing new, ``--sweeps`` times each, in alternating rounds: the product's
-   ``alerts_sweep``; with the warnings' bound folded in; in one transaction (every position
-   locked by one ``SELECT … FOR UPDATE``, moved by one ``UPDATE``, one COMMIT); both.
+1. The warnings' SELECT of a sweep with nothing new, for each ticket deadline: EXPLAIN
+   (ANALYZE, BUFFERS) as the sweep wrote it before (each grade's window OR-ed, then
+   ``due > now`` AND-ed to them all) and as it does now (the bound folded into each window,
+   ``due > max(since + lead, now)``, and the latest ``now + lead`` over them all).
+2. A sweep with nothing new, ``--sweeps`` times each, in alternating rounds: as it was (a
+   transaction per (milestone, level): its position locked, its ``INSERT … SELECT``, the
+   position saved: 86 queries, the positions made where missing left out); in one
+   transaction with a statement per pair (every position locked by one ``SELECT … FOR
+   UPDATE``, moved by one ``UPDATE``: 32 queries);
+   the product's ``alerts_sweep`` (one ``INSERT … SELECT`` of every pair: 5 queries); the
+   same with its compiled SQL thrown away before each sweep.
 """
 
 import argparse
@@ -23,27 +27,31 @@ from datetime import timedelta
 
 from tests.bench.alerts import DEFAULT_DATABASE_URL
 
-# The product's ``_due_rows``, kept before a variant puts its own in its place.
-_PRODUCT: dict = {}
 
-
-def folded_due_rows(*, watch, level, windows, policies, since, now):
-    """``tickets.services.alerts._due_rows`` with a warning's ``due > now`` folded into each
-    window's lower bound."""
+def earlier_due_rows(*, watch, level, windows, policies, since, now):
+    """The rows whose ``level`` fell due in (since, now], as the sweep read them before: a
+    queryset per pair, built and compiled at every sweep."""
     from django.db.models import Exists, OuterRef, Q
 
     from tickets.choices import AlertLevel
     from tickets.models import Alert
 
-    if level != AlertLevel.WARNING:
-        return _PRODUCT["due_rows"](
-            watch=watch, level=level, windows=windows, policies=policies, since=since, now=now
-        )
     due = watch.due_field
-    moments = Q(pk__in=[])
-    for rows, length, policy in windows:
-        lead = length * (100 - policy.warning_percent) / 100
-        moments |= rows & Q(**{f"{due}__gt": max(since + lead, now), f"{due}__lte": now + lead})
+    if level == AlertLevel.WARNING:
+        moments = Q(pk__in=[])
+        for rows, length, policy in windows:
+            lead = length * (100 - policy.warning_percent) / 100
+            moments |= rows & Q(**{f"{due}__gt": since + lead, f"{due}__lte": now + lead})
+        moments &= Q(**{f"{due}__gt": now})
+    elif level == AlertLevel.ESCALATED:
+        moments = Q(pk__in=[])
+        for grade, policy in policies.items():
+            after = timedelta(minutes=policy.escalate_after_minutes)
+            moments |= Q(**{watch.grade_field: grade}) & Q(
+                **{f"{due}__gt": since - after, f"{due}__lte": now - after}
+            )
+    else:
+        moments = Q(**{f"{due}__gt": since, f"{due}__lte": now})
     raised = Alert.objects.filter(
         ticket_id=OuterRef(watch.ticket_field),
         milestone=watch.milestone,
@@ -58,87 +66,145 @@ def folded_due_rows(*, watch, level, windows, policies, since, now):
     )
 
 
-def sweep_in_one_transaction(*, now, batch: int = 1000, due_rows=None) -> int:
-    """The sweep with every position locked at once and moved at once, in one transaction."""
+def _insert(select: str, params: list, *, now) -> list[int]:
+    from django.db import connection
+
+    sql = (
+        'INSERT INTO "tickets_alert" (ticket_id, due_at, milestone, level, raised_at, '
+        "delay_cause, delay_responsible, delay_note) "
+        f"SELECT due.*, %s, '', '', '' FROM ({select}) AS due WHERE 1 = 1 "
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def sweep_per_pair(*, now, batch: int = 1000) -> int:
+    """The sweep as it was: a transaction per (milestone, level)."""
     from django.conf import settings
     from django.db import transaction
 
-    from tickets.hooks import alerts_raised
-    from tickets.models import Alert, AlertCursor, SlaPolicy
-    from tickets.services import alerts as service
+    from tickets.models import AlertCursor, SlaPolicy
     from tickets.watches import watches
 
-    due_rows = due_rows or service._due_rows
     policies = {policy.grade: policy for policy in SlaPolicy.objects.all()}
-    service._cursors_ensure(now=now)
     overlap = timedelta(minutes=settings.ALERT_SWEEP_OVERLAP_MINUTES)
     raised = 0
-    with transaction.atomic():
-        cursors = {
-            (cursor.milestone, cursor.level): cursor
-            for cursor in AlertCursor.objects.select_for_update().order_by("id")
-        }
-        for watch in watches():
-            windows = watch.windows(policies)
-            for level in watch.levels:
-                since = cursors[(watch.milestone, level)].scanned_through - overlap
-                while True:
-                    rows = due_rows(
+    for watch in watches():
+        windows = watch.windows(policies)
+        for level in watch.levels:
+            while True:
+                with transaction.atomic():
+                    cursor = AlertCursor.objects.select_for_update().get(
+                        milestone=watch.milestone, level=level
+                    )
+                    rows = earlier_due_rows(
                         watch=watch,
                         level=level,
                         windows=windows,
                         policies=policies,
-                        since=since,
+                        since=cursor.scanned_through - overlap,
                         now=now,
                     )
-                    ids = service._alerts_insert(
-                        rows=rows, watch=watch, level=level, now=now, batch=batch
+                    select, params = rows[:batch].query.sql_with_params()
+                    # The milestone and the level as the INSERT's first columns after due.*.
+                    ids = _insert(
+                        f"SELECT pair.*, %s, %s FROM ({select}) AS pair",
+                        [watch.milestone.value, level.value, *params],
+                        now=now,
                     )
-                    if ids:
-                        alerts_raised.send(sender=Alert, alert_ids=ids)
                     raised += len(ids)
                     if len(ids) < batch:
+                        if cursor.scanned_through < now:
+                            cursor.scanned_through = now
+                            cursor.save(update_fields=["scanned_through"])
                         break
+    return raised
+
+
+def sweep_statement_per_pair(*, now, batch: int = 1000) -> int:
+    """One transaction, every position locked and moved at once, but a statement per pair
+    (the product's compiled SELECTs, run one by one)."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from tickets.models import AlertCursor, SlaPolicy
+    from tickets.services import alerts as service
+    from tickets.watches import watches
+
+    policies = {policy.grade: policy for policy in SlaPolicy.objects.all()}
+    overlap = timedelta(minutes=settings.ALERT_SWEEP_OVERLAP_MINUTES)
+    raised = 0
+    with transaction.atomic():
+        positions = service._positions_read()
+        for watch in watches():
+            windows = watch.windows(policies)
+            for level in watch.levels:
+                moments = service._moments(
+                    watch=watch, level=level, windows=windows, policies=policies
+                )
+                pair = service._pair(watch=watch, level=level, moments=moments, batch=batch)
+                since = positions[pair.key].scanned_through - overlap
+                raised += len(_insert(pair.sql, pair.bind(since=since, now=now), now=now))
         AlertCursor.objects.filter(scanned_through__lt=now).update(scanned_through=now)
     return raised
 
 
-def close_warning_plans(now) -> None:
-    from django.conf import settings
+def _plan_summary(sql: str, params: list) -> str:
     from django.db import connection
 
-    from tickets.choices import AlertLevel, AlertMilestone
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    conditions = re.findall(r"Index Cond: \((.*)\)", plan)
+    bounds = [
+        re.sub(r"'[\d-]+ ([\d:]+)\+00'::timestamp with time zone", r"\1", condition)
+        for condition in conditions
+        if "_due" in condition
+    ]
+    read = sum(
+        int(rows) * int(loops)
+        for rows, loops in re.findall(
+            r"Index Scan[^\n]*ticket_\w+_overdue_idx[^\n]*rows=(\d+) loops=(\d+)", plan
+        )
+    )
+    timing = ", ".join(re.findall(r"((?:Planning|Execution) Time: [\d.]+ ms)", plan))
+    return f"{timing}; {read:,} entries read; ranges: {' / '.join(bounds)[:220]}"
+
+
+def warning_plans(now) -> None:
+    from django.conf import settings
+
+    from tickets.choices import AlertLevel, Milestone
     from tickets.models import SlaPolicy
     from tickets.services import alerts as service
     from tickets.watches import watches
 
     policies = {policy.grade: policy for policy in SlaPolicy.objects.all()}
-    watch = next(watch for watch in watches() if watch.milestone == AlertMilestone.CLOSE)
-    since = now - timedelta(minutes=settings.ALERT_SWEEP_OVERLAP_MINUTES)
     at = now + timedelta(seconds=1)
-    print("\n== The close deadline's warning: the SELECT of a sweep with nothing new")
-    for label, due_rows in [("product", service._due_rows), ("folded", folded_due_rows)]:
-        rows = due_rows(
+    since = now - timedelta(minutes=settings.ALERT_SWEEP_OVERLAP_MINUTES)
+    print("\n== The warnings' SELECT of a sweep with nothing new")
+    for watch in watches():
+        if watch.milestone not in Milestone.values:
+            continue
+        windows = watch.windows(policies)
+        earlier = earlier_due_rows(
             watch=watch,
             level=AlertLevel.WARNING,
-            windows=watch.windows(policies),
+            windows=windows,
             policies=policies,
             since=since,
             now=at,
         )[:1000]
-        sql, params = rows.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        scan = next(line.strip() for line in plan.splitlines() if "Scan" in line)
-        conditions = re.findall(r"(?:Index|Recheck) Cond: (.*)", plan)
-        removed = sum(int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", plan))
-        timing = ", ".join(re.findall(r"((?:Planning|Execution) Time: [\d.]+ ms)", plan))
-        buffers = re.search(r"Buffers: (.*)", plan).group(1)
-        print(
-            f"{label:<8} {timing}; {buffers}; {removed:,} entries dropped by the filter\n"
-            f"         {scan.split('  (')[0]}\n         cond: {conditions[0][:160]}"
+        sql, params = earlier.query.sql_with_params()
+        moments = service._moments(
+            watch=watch, level=AlertLevel.WARNING, windows=windows, policies=policies
         )
+        pair = service._pair(watch=watch, level=AlertLevel.WARNING, moments=moments, batch=1000)
+        print(f"{watch.milestone.value}")
+        print(f"  before   {_plan_summary(sql, list(params))}")
+        print(f"  product  {_plan_summary(pair.sql, pair.bind(since=since, now=at))}")
 
 
 def sweeps(now, repeat: int, rounds: int) -> None:
@@ -146,20 +212,15 @@ def sweeps(now, repeat: int, rounds: int) -> None:
     from tickets.services import alerts as service
     from tickets.services import alerts_sweep
 
-    def product_folded(*, now):
-        service._due_rows = folded_due_rows
-        try:
-            return alerts_sweep(now=now)
-        finally:
-            service._due_rows = _PRODUCT["due_rows"]
+    def compiled_each_time(*, now):
+        service._pair.cache_clear()
+        return alerts_sweep(now=now)
 
     variants = {
-        "the product's alerts_sweep": lambda *, now: alerts_sweep(now=now),
-        "the warnings' bound folded in": product_folded,
-        "one transaction": lambda *, now: sweep_in_one_transaction(now=now),
-        "one transaction, the bound folded in": lambda *, now: sweep_in_one_transaction(
-            now=now, due_rows=folded_due_rows
-        ),
+        "as it was: a transaction per pair": sweep_per_pair,
+        "one transaction, a statement per pair": sweep_statement_per_pair,
+        "the product: one statement": lambda *, now: alerts_sweep(now=now),
+        "the product, SQL compiled each sweep": compiled_each_time,
     }
     times: dict[str, list[float]] = {label: [] for label in variants}
     step = repeat + 3
@@ -177,9 +238,11 @@ def sweeps(now, repeat: int, rounds: int) -> None:
                     raise RuntimeError(f"{label} raised {raised}: not in the quiet time")
     cursors_set(now)
     for label, measured in times.items():
+        ordered = sorted(measured)
+        p95 = ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
         print(
-            f"{label:<38} p50 {statistics.median(measured):6.0f}  max {max(measured):6.0f}  "
-            f"({len(measured)} sweeps)"
+            f"{label:<40} p50 {statistics.median(measured):6.1f}  p95 {p95:6.1f}  "
+            f"max {max(measured):6.1f}  ({len(measured)} sweeps)"
         )
 
 
@@ -204,16 +267,14 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from tests.bench.alerts_dataset import _recorded
-    from tickets.services import alerts as service
 
-    _PRODUCT["due_rows"] = service._due_rows
     recorded = _recorded()
     if recorded is None:
         raise SystemExit("no alerts database: run `scripts/bench.sh --suite alerts` first")
     budget = (args.sweeps + 3) * 4 * args.rounds
     if budget >= recorded["quiet_minutes"] * 60:
         raise SystemExit(f"{budget} s of sweeps do not fit in the quiet minutes: fewer --sweeps")
-    close_warning_plans(recorded["now"])
+    warning_plans(recorded["now"])
     sweeps(recorded["now"], args.sweeps, args.rounds)
     return 0
 

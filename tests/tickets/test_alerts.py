@@ -12,6 +12,7 @@ from tests.conftest import T0
 from tickets import selectors, services
 from tickets.choices import ExtensionCause, State
 from tickets.errors import ApplicationError
+from tickets.hooks import alerts_raised
 from tickets.models import Alert, AlertCursor, AlertSmsRule
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,33 @@ def test_given_more_due_than_a_batch_then_every_one_is_raised_in_batches(
 
     for ticket in tickets:
         assert raised(ticket) == {("dispatch", "warning"), ("dispatch", "breach")}
+
+
+def test_given_a_sweep_that_fails_after_a_batch_then_the_batch_stays_and_the_next_raises_the_rest(
+    centre, make_ticket, clock
+):
+    tickets = [make_ticket(State.VERIFIED) for _ in range(5)]
+    sent = []
+
+    def fail_on_the_second_batch(alert_ids, **kwargs):
+        sent.append(alert_ids)
+        if len(sent) == 2:
+            raise RuntimeError("the worker dies")
+
+    alerts_raised.connect(fail_on_the_second_batch, dispatch_uid="test-fail-second")
+    try:
+        with pytest.raises(RuntimeError):
+            sweep(clock, 25, batch=2)  # five dispatch warnings due, two a batch
+    finally:
+        alerts_raised.disconnect(dispatch_uid="test-fail-second")
+
+    # The first batch is committed; the second went; the watermark of the warnings waits.
+    assert Alert.objects.count() == 2
+    warnings = AlertCursor.objects.get(milestone="dispatch", level="warning")
+    assert warnings.scanned_through < timezone.now()
+    assert sweep(clock, batch=2) == 3
+    for ticket in tickets:
+        assert raised(ticket) == {("dispatch", "warning")}
 
 
 def test_given_a_deadline_moved_behind_the_watermark_then_it_still_breaches(
@@ -358,6 +386,8 @@ def test_a_cause_is_recorded_only_on_a_breach_and_only_by_those_allowed(centre, 
 def test_the_sweep_takes_as_many_queries_for_thirty_tickets_as_for_three(
     centre, make_ticket, clock, phones
 ):
+    sweep(clock)  # the first sweep makes the watermarks; the ones measured find them
+
     def queries_to_raise_every_level(count: int) -> int:
         for _ in range(count):
             make_ticket(State.DISPATCHED, fault_type=centre.burst)
@@ -368,3 +398,43 @@ def test_the_sweep_takes_as_many_queries_for_thirty_tickets_as_for_three(
 
     assert queries_to_raise_every_level(3) == queries_to_raise_every_level(30)
     assert Alert.objects.filter(level="alarm").count() == 33
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    """The SQL a sweep ran, without the savepoints of the test's own transaction."""
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+    ]
+
+
+def test_a_sweep_with_nothing_new_takes_five_queries_whatever_the_number_of_deadlines(
+    centre, make_ticket, clock
+):
+    # Given tickets whose alerts are raised already, and the watermarks made.
+    for _ in range(3):
+        make_ticket(State.DISPATCHED)
+    sweep(clock, 40)
+
+    # When the next sweep finds nothing new.
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep(clock, 40.5) == 0
+
+    # Then it read the policies and the departments, locked the watermarks, ran one
+    # INSERT … SELECT for every (milestone, level) and moved the watermarks on: five queries.
+    statements = _statements(queries)
+    assert len(statements) == 5
+    assert sum(sql.startswith('INSERT INTO "tickets_alert"') for sql in statements) == 1
+    assert AlertCursor.objects.exclude(scanned_through=timezone.now()).count() == 0
+
+
+def test_a_first_sweep_makes_the_watermarks_and_locks_them_with_two_queries_more(centre, clock):
+    with CaptureQueriesContext(connection) as first:
+        sweep(clock, 1)
+    with CaptureQueriesContext(connection) as second:
+        sweep(clock, 2)
+
+    # The first looked for the watermarks, made them and locked them.
+    assert len(_statements(first)) == len(_statements(second)) + 2 == 7
+    assert not AlertCursor.objects.exclude(scanned_through=timezone.now()).exists()

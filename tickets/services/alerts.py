@@ -3,16 +3,25 @@
 Each (milestone, level) keeps a watermark: the time it has looked through. A sweep reads only
 the deadlines whose moment (the warning time, the deadline, the escalation time) fell since
 then, from the deadline's partial index, a batch at a time; so its cost follows the alerts it
-raises, not the number of tickets. Each batch is one ``INSERT … SELECT`` that skips what is
-raised already, in the transaction that takes the watermark's row lock: two sweeps at once
-(two workers, two beat processes) take turns, and the unique key holds if anything slips by.
+raises, not the number of tickets, and it makes the same few queries however many deadlines
+it watches.
+
+A sweep is one transaction, or a few when a (milestone, level) has more than a batch due: it
+locks every watermark, raises with one ``INSERT … SELECT`` the next batch of every
+(milestone, level) that is not raised yet, and moves on the watermarks of those that are
+done. Two sweeps at once (two workers, two beat processes) take turns on the locks, a sweep
+that dies leaves its watermarks where they were for the next one, and the unique key holds
+if anything slips by.
 """
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DateTimeField, Exists, Expression, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tickets.choices import TICKET_ALERT_MILESTONES, AlertLevel, ExtensionCause
@@ -24,126 +33,200 @@ from tickets.watches import Watch, Window, watches
 
 SWEEP_BATCH = 1000
 
+# (milestone, level), as an alert and a watermark name them.
+PairKey = tuple[str, str]
+
 
 def alerts_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> int:
     """Raise every alert whose moment has come by ``now`` and is not raised yet; return how
     many were raised."""
     policies = {policy.grade: policy for policy in SlaPolicy.objects.all()}
-    _cursors_ensure(now=now)
-    raised = 0
+    pairs = []
     for watch in watches():
         windows = watch.windows(policies)
         for level in watch.levels:
-            raised += _sweep(
-                watch=watch, level=level, windows=windows, policies=policies, now=now, batch=batch
+            moments = _moments(watch=watch, level=level, windows=windows, policies=policies)
+            pairs.append(_pair(watch=watch, level=level, moments=moments, batch=batch))
+    raised = 0
+    # A (milestone, level) that filled its batch goes round again, from the same watermark.
+    while pairs:
+        with transaction.atomic():
+            positions = _positions_lock(pairs=pairs, now=now)
+            alerts = _alerts_insert(pairs=pairs, positions=positions, now=now)
+            if alerts:
+                alerts_raised.send(sender=Alert, alert_ids=[pk for pk, _ in alerts])
+            counts = Counter(key for _, key in alerts)
+            pending = [pair for pair in pairs if counts[pair.key] >= batch]
+            done = [positions[pair.key].pk for pair in pairs if counts[pair.key] < batch]
+            AlertCursor.objects.filter(pk__in=done, scanned_through__lt=now).update(
+                scanned_through=now
             )
+        raised += len(alerts)
+        pairs = pending
     return raised
 
 
-def _cursors_ensure(*, now: datetime) -> None:
-    # A first sweep looks back a day: what went overdue before it started is raised too.
-    start = now - timedelta(hours=settings.ALERT_SWEEP_FIRST_LOOKBACK_HOURS)
-    AlertCursor.objects.bulk_create(
-        [
-            AlertCursor(milestone=watch.milestone, level=level, scanned_through=start)
-            for watch in watches()
-            for level in watch.levels
-        ],
-        ignore_conflicts=True,
-    )
+class _Moment(Expression):
+    """A bound of a window, filled in at each sweep: the later of the watermark (less the
+    overlap) and the sweep's time, each moved by its offset; one of them may be left out."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, *, since: timedelta | None = None, now: timedelta | None = None):
+        super().__init__()
+        self.since = since
+        self.now = now
+
+    def as_sql(self, compiler, connection):
+        # A parameter: the SQL around it is compiled once, the value set at each sweep.
+        return "%s", [self]
+
+    def at(self, *, since: datetime, now: datetime) -> datetime:
+        return max(
+            base + offset
+            for base, offset in ((since, self.since), (now, self.now))
+            if offset is not None
+        )
 
 
-def _sweep(
-    *,
-    watch: Watch,
-    level: AlertLevel,
-    windows: list[Window],
-    policies: dict[str, SlaPolicy],
-    now: datetime,
-    batch: int,
-) -> int:
-    raised = 0
-    while True:
-        with transaction.atomic():
-            cursor = AlertCursor.objects.select_for_update().get(
-                milestone=watch.milestone, level=level
-            )
-            # Rows written late (a receipt time in the past, a slow transaction) are caught
-            # by looking back a little further than the watermark.
-            since = cursor.scanned_through - timedelta(minutes=settings.ALERT_SWEEP_OVERLAP_MINUTES)
-            due = _due_rows(
-                watch=watch, level=level, windows=windows, policies=policies, since=since, now=now
-            )
-            alert_ids = _alerts_insert(rows=due, watch=watch, level=level, now=now, batch=batch)
-            if alert_ids:
-                alerts_raised.send(sender=Alert, alert_ids=alert_ids)
-            raised += len(alert_ids)
-            if len(alert_ids) < batch:
-                if cursor.scanned_through < now:
-                    cursor.scanned_through = now
-                    cursor.save(update_fields=["scanned_through"])
-                return raised
-
-
-def _due_rows(
-    *,
-    watch: Watch,
-    level: AlertLevel,
-    windows: list[Window],
-    policies: dict[str, SlaPolicy],
-    since: datetime,
-    now: datetime,
-) -> QuerySet:
-    """Return the watched rows whose ``level`` fell due in (since, now], without an alert."""
+def _moments(
+    *, watch: Watch, level: AlertLevel, windows: list[Window], policies: dict[str, SlaPolicy]
+) -> Q:
+    """Return the filter of the watched rows whose ``level`` fell due in (since, now]."""
     due = watch.due_field
     if level == AlertLevel.WARNING:
-        # Warned once the share of the window is gone: ``lead`` before the deadline. The
-        # deadline itself must still be ahead; a breach says the rest.
+        # Warned once the share of the window is gone: ``lead`` before the deadline, while the
+        # deadline is still ahead (a breach says the rest). That bound is part of each
+        # window's lower one, so that each window is one closed range of the index.
+        leads = [
+            (rows, length * (100 - policy.warning_percent) / 100)
+            for rows, length, policy in windows
+        ]
         moments = Q(pk__in=[])
-        for rows, length, policy in windows:
-            lead = length * (100 - policy.warning_percent) / 100
-            moments |= rows & Q(**{f"{due}__gt": since + lead, f"{due}__lte": now + lead})
-        moments &= Q(**{f"{due}__gt": now})
-    elif level == AlertLevel.ESCALATED:
+        for rows, lead in leads:
+            moments |= rows & Q(
+                **{
+                    f"{due}__gt": _Moment(since=lead, now=timedelta(0)),
+                    f"{due}__lte": _Moment(now=lead),
+                }
+            )
+        if not leads:
+            return moments
+        # Where every window's lower bound is the deadline ahead (the watermark further back
+        # than every lead), PostgreSQL takes that one bound out of them for the index range;
+        # the latest upper bound over them keeps the range closed.
+        longest = max(lead for _, lead in leads)
+        return moments & Q(**{f"{due}__lte": _Moment(now=longest)})
+    if level == AlertLevel.ESCALATED:
         moments = Q(pk__in=[])
         for grade, policy in policies.items():
             after = timedelta(minutes=policy.escalate_after_minutes)
             moments |= Q(**{watch.grade_field: grade}) & Q(
-                **{f"{due}__gt": since - after, f"{due}__lte": now - after}
+                **{f"{due}__gt": _Moment(since=-after), f"{due}__lte": _Moment(now=-after)}
             )
-    else:  # the breach, and the overdue alarm that comes with the close deadline's
-        moments = Q(**{f"{due}__gt": since, f"{due}__lte": now})
+        return moments
+    # The breach, and the overdue alarm that comes with the close deadline's.
+    return Q(
+        **{f"{due}__gt": _Moment(since=timedelta(0)), f"{due}__lte": _Moment(now=timedelta(0))}
+    )
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """One (milestone, level)'s SELECT of its next batch: the rows due and not raised, each
+    with the alert's milestone and level."""
+
+    key: PairKey
+    sql: str
+    # The values, and the window's moments to fill in.
+    params: tuple
+
+    def bind(self, *, since: datetime, now: datetime) -> list:
+        return [
+            connection.ops.adapt_datetimefield_value(param.at(since=since, now=now))
+            if isinstance(param, _Moment)
+            else param
+            for param in self.params
+        ]
+
+
+# Compiled once per process for each (milestone, level) and its windows; a sweep fills in the
+# moments. A policy or a department edited makes other windows, and so another entry.
+@lru_cache(maxsize=256)
+def _pair(*, watch: Watch, level: AlertLevel, moments: Q, batch: int) -> _Pair:
+    due = watch.due_field
     raised = Alert.objects.filter(
         ticket_id=OuterRef(watch.ticket_field),
         milestone=watch.milestone,
         level=level,
         due_at=OuterRef(due),
     )
-    return (
+    rows = (
         watch.model.objects.filter(watch.pending, moments)
         .filter(~Exists(raised))
         .order_by(due)
-        .values_list(watch.ticket_field, due)
+        .values_list(watch.ticket_field, due)[:batch]
     )
+    # A watch without a window today (no grade has the deadline) compiles to no rows.
+    select, params = rows.query.get_compiler(connection=connection, elide_empty=False).as_sql()
+    key = (watch.milestone.value, level.value)
+    return _Pair(
+        key=key,
+        sql=f"SELECT pair.*, %s AS milestone, %s AS level FROM ({select}) AS pair",  # noqa: S608
+        params=(*key, *params),
+    )
+
+
+def _positions_lock(*, pairs: list[_Pair], now: datetime) -> dict[PairKey, AlertCursor]:
+    """Lock every watermark, making those that are missing; return them by pair."""
+    positions = _positions_read()
+    missing = [pair.key for pair in pairs if pair.key not in positions]
+    if missing:
+        # A first sweep looks back a day: what went overdue before it started is raised too.
+        start = now - timedelta(hours=settings.ALERT_SWEEP_FIRST_LOOKBACK_HOURS)
+        AlertCursor.objects.bulk_create(
+            [
+                AlertCursor(milestone=milestone, level=level, scanned_through=start)
+                for milestone, level in missing
+            ],
+            ignore_conflicts=True,
+        )
+        positions = _positions_read()
+    return positions
+
+
+def _positions_read() -> dict[PairKey, AlertCursor]:
+    # All at once, in primary-key order: a second sweep waits here until the first commits,
+    # and its INSERT, a statement later, then sees what the first raised.
+    return {
+        (position.milestone, position.level): position
+        for position in AlertCursor.objects.select_for_update().order_by("pk")
+    }
 
 
 def _alerts_insert(
-    *, rows: QuerySet, watch: Watch, level: AlertLevel, now: datetime, batch: int
-) -> list[int]:
-    """Insert an alert for each of the first ``batch`` rows; return the new alerts' ids."""
-    select, params = rows[:batch].query.sql_with_params()
+    *, pairs: list[_Pair], positions: dict[PairKey, AlertCursor], now: datetime
+) -> list[tuple[int, PairKey]]:
+    """Insert an alert for each row of every pair's next batch; return the new alerts' ids,
+    each with its pair."""
+    overlap = timedelta(minutes=settings.ALERT_SWEEP_OVERLAP_MINUTES)
+    params = [connection.ops.adapt_datetimefield_value(now)]
+    for pair in pairs:
+        # Rows written late (a receipt time in the past, a slow transaction) are caught by
+        # looking back a little further than the watermark.
+        params += pair.bind(since=positions[pair.key].scanned_through - overlap, now=now)
     table = connection.ops.quote_name(Alert._meta.db_table)
     # The trailing WHERE lets SQLite read ON CONFLICT as the upsert clause. Only the
-    # table's name and Django's compiled query go into the text; every value is a parameter.
+    # table's name and Django's compiled queries go into the text; every value is a parameter.
     sql = (
         f"INSERT INTO {table} (ticket_id, due_at, milestone, level, raised_at, "  # noqa: S608
         "delay_cause, delay_responsible, delay_note) "
-        f"SELECT due.*, %s, %s, %s, '', '', '' FROM ({select}) AS due WHERE 1 = 1 "
-        "ON CONFLICT DO NOTHING RETURNING id"
+        f"SELECT due.*, %s, '', '', '' FROM ({' UNION ALL '.join(p.sql for p in pairs)}) AS due "
+        "WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING id, milestone, level"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [watch.milestone.value, level.value, now, *params])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return [(pk, (milestone, level)) for pk, milestone, level in cursor.fetchall()]
 
 
 def alert_acknowledge(*, alert: Alert, actor, at: datetime) -> Alert:
