@@ -28,7 +28,7 @@ from reports.weekly import complaints_by_cause
 from tickets.choices import Category, ExtensionState, Milestone
 from tickets.milestones import MILESTONES
 from tickets.models import ExtensionRequest, Ticket
-from tickets.selectors import tickets_with_original_deadlines
+from tickets.selectors import deadline_missed_filter, tickets_with_original_deadlines
 
 # The frequent problems the report ranks, and the repeat-fault addresses it lists.
 RANKED = 30
@@ -102,11 +102,9 @@ def _response_counts(period: Period) -> dict:
     for milestone in (Milestone.DISPATCH, Milestone.ARRIVE):
         spec = MILESTONES[milestone]
         counted, _met = deadline_filters(due=spec.due_field, done=spec.done_field, period=period)
-        late = Q(**{f"{spec.done_field}__isnull": True}) | Q(
-            **{f"{spec.done_field}__gt": F(spec.due_field)}
-        )
+        missed = deadline_missed_filter(milestone=milestone, now=period.end)
         aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
-        aggregates[f"{milestone.value}_missed"] = Count("pk", filter=counted & late)
+        aggregates[f"{milestone.value}_missed"] = Count("pk", filter=missed)
     return aggregates
 
 

@@ -1,11 +1,13 @@
 from django.urls import path
 
 from reports import views
+from reports.dashboard_views import dashboard
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.report_list, name="list"),
+    path("dashboard/", dashboard, name="dashboard"),
     path("regenerate/", views.report_regenerate, name="regenerate"),
     path("exports/", views.export_list, name="exports"),
     path("exports/<int:pk>/download/", views.export_download, name="export-download"),

@@ -215,6 +215,16 @@ class Shooter:
         self.save(page, "19-morning-meeting")
         self.close(page)
 
+    def dashboard(self) -> None:
+        """The supervisor's dashboard, today and this month."""
+        page = self.page()
+        self.sign_in(page, "supervisor")
+        page.goto("/reports/dashboard/")
+        self.save(page, "20-dashboard-today")
+        page.goto("/reports/dashboard/?period=month")
+        self.save(page, "21-dashboard-month")
+        self.close(page)
+
     def all(self) -> list[Callable[[], None]]:
         return [
             self.login,
@@ -227,6 +237,7 @@ class Shooter:
             self.callbacks,
             self.alerts,
             self.reports,
+            self.dashboard,
         ]
 
 

@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict:
         links.append((reverse("tickets:review"), _("Re-check")))
         links.append((reverse("ledger"), _("Special events")))
     if user.has_perm("reports.view_reports"):
+        links.append((reverse("reports:dashboard"), _("Dashboard")))
         links.append((reverse("reports:list"), _("Reports")))
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("tickets:create"), _("New ticket")))

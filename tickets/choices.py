@@ -70,6 +70,8 @@ RECLASSIFIABLE_STATES = [State.NEW, State.VERIFIED, *WITH_CREW_STATES]
 STATE_GROUPS = {
     "open": (_("Any open state"), OPEN_STATES),
     "with_crew": (_("With a crew"), WITH_CREW_STATES),
+    # What the reports count as requests: every ticket neither cancelled nor merged.
+    "valid": (_("Valid requests"), [*OPEN_STATES, State.CLOSED]),
 }
 
 

@@ -5,9 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
 
-from tickets.choices import STATE_GROUPS, Category, Channel, Grade, State
-from tickets.models import Ticket
-from tickets.selectors import any_overdue_filter
+from tickets.choices import STATE_GROUPS, Category, Channel, Grade, Milestone, State
+from tickets.models import FaultType, Ticket
+from tickets.selectors import any_overdue_filter, deadline_missed_filter
 
 
 def phone_search_value(text: str) -> str | None:
@@ -26,10 +26,17 @@ class TicketFilter(django_filters.FilterSet):
     )
     grade = django_filters.ChoiceFilter(choices=Grade.choices, label=_("grade"))
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("category"))
+    fault_type = django_filters.ModelChoiceFilter(
+        queryset=FaultType.objects.all(), to_field_name="code", label=_("fault type")
+    )
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("channel"))
     district = django_filters.CharFilter(field_name="district__code", label=_("district"))
     crew = django_filters.CharFilter(field_name="crew__code", label=_("crew"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    # The tickets that missed a milestone's deadline, met late or not met: the reports' misses.
+    missed = django_filters.ChoiceFilter(
+        choices=Milestone.choices, method="filter_missed", label=_("missed the deadline of")
+    )
     received_after = django_filters.DateFilter(
         field_name="received_at", lookup_expr="date__gte", label=_("received from")
     )
@@ -41,6 +48,34 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    # Set by the links of the reports' dashboard; the list's form has no field for them, so
+    # the page names them and sends them on with the rest.
+    LINKED_ONLY = ("category", "fault_type", "channel", "district", "crew", "missed")
+
+    @property
+    def linked_only(self) -> list[dict]:
+        """Return the filters in force that the list's form has no field for: each with its
+        name, its value in the address and its label and value as a person reads them."""
+        if not self.is_valid():
+            return []
+        shown = []
+        for name in self.LINKED_ONLY:
+            value = self.form.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            field = self.form.fields[name]
+            # A model choice is read by its name; its choices would read every fault type.
+            choices = {} if hasattr(field, "queryset") else dict(getattr(field, "choices", ()))
+            shown.append(
+                {
+                    "name": name,
+                    "value": self.data.get(name),
+                    "label": field.label,
+                    "shown": choices.get(value, value),
+                }
+            )
+        return shown
 
     def filter_state(self, queryset: QuerySet[Ticket], name: str, value: list[str]):
         if not value:
@@ -55,6 +90,13 @@ class TicketFilter(django_filters.FilterSet):
             return queryset
         overdue = any_overdue_filter(now=timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_missed(self, queryset: QuerySet[Ticket], name: str, value: str):
+        if not value:
+            return queryset
+        return queryset.filter(
+            deadline_missed_filter(milestone=Milestone(value), now=timezone.now())
+        )
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str):
         value = value.strip()

@@ -104,6 +104,20 @@ def any_overdue_filter(*, now: datetime) -> Q:
     return combined
 
 
+def deadline_missed_filter(*, milestone: Milestone, now: datetime) -> Q:
+    """Return the filter of tickets that missed their ``milestone`` deadline by ``now``:
+    done after it, or not done and past it.
+
+    The reports count a deadline once it is met or past, and met when done by it; this is
+    the rest of what they count.
+    """
+    spec = MILESTONES[milestone]
+    due, done = spec.due_field, spec.done_field
+    return Q(**{f"{due}__isnull": False}) & (
+        Q(**{f"{done}__gt": F(due)}) | Q(**{f"{done}__isnull": True, f"{due}__lt": now})
+    )
+
+
 def tickets_overdue(*, milestone: Milestone, now: datetime) -> QuerySet[Ticket]:
     due_field = MILESTONES[milestone].due_field
     return Ticket.objects.filter(overdue_filter(milestone=milestone, now=now)).order_by(due_field)
