@@ -5,7 +5,7 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,6 +27,7 @@ from reports.selectors import (
 )
 from tickets.choices import Category, ExtensionCause, Grade, Milestone
 from tickets.errors import ApplicationError
+from tickets.filters import TicketFilter, ticket_filter_query
 from tickets.forms import show_service_errors
 
 _PAGE_SIZE = 30
@@ -260,8 +261,25 @@ def export_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     template = "reports/_exports.html" if request.htmx else "reports/exports.html"
+    for export in page.object_list:
+        export.filters_shown = _filters_shown(export.query)
     polling = any(export.is_waiting for export in page.object_list)
     return render(request, template, {"page": page, "polling": polling}, status=status)
+
+
+def _filters_shown(query: str) -> str:
+    """Return an export's filters as a person reads them: "grade: emergency · …"."""
+    form = TicketFilter(ticket_filter_query(QueryDict(query))).form
+    parts = []
+    for name, values in form.data.lists():
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        # A model choice is shown by its code; its choices would read every fault type.
+        choices = {} if hasattr(field, "queryset") else dict(getattr(field, "choices", ()))
+        shown = ", ".join(str(choices.get(value, value)) for value in values)
+        parts.append(f"{field.label}: {shown}")
+    return " · ".join(parts)
 
 
 @login_required

@@ -225,6 +225,26 @@ class Shooter:
         self.save(page, "21-dashboard-month")
         self.close(page)
 
+    def quality_reports(self) -> None:
+        """The weekly report, the monthly quality report with its review, a target out of
+        range refused, and an export of the ticket list on its way."""
+        page = self.page()
+        self.sign_in(page, "supervisor")
+        page.goto("/reports/?kind=weekly")
+        page.locator("table.tickets tbody a").first.click()
+        self.save(page, "22-weekly-report")
+        page.goto("/reports/?kind=monthly")
+        page.locator("table.tickets tbody a").first.click()
+        self.save(page, "23-monthly-report")
+        page.locator("#id_sla").fill("120")
+        page.locator("#review ~ form.card button[type=submit]").first.click()
+        page.locator("#id_sla").scroll_into_view_if_needed()
+        self.save(page, "24-monthly-target-error", full_page=False)
+        page.goto("/tickets/?grade=emergency")
+        page.locator("form.export-form button[type=submit]").click()
+        self.save(page, "25-my-exports", full_page=False)
+        self.close(page)
+
     def all(self) -> list[Callable[[], None]]:
         return [
             self.login,
@@ -238,6 +258,7 @@ class Shooter:
             self.alerts,
             self.reports,
             self.dashboard,
+            self.quality_reports,
         ]
 
 

@@ -175,3 +175,13 @@ def test_the_ticket_list_offers_the_export_of_its_filters(client, centre, ticket
     assert 'name="query" value="grade=emergency"' in page
     client.force_login(centre.agent)
     assert 'action="/reports/exports/"' not in client.get("/tickets/").content.decode()
+
+
+def test_the_exports_page_names_the_filters_as_a_person_reads_them(client, centre, tickets):
+    client.force_login(centre.supervisor)
+    client.post("/reports/exports/", {"query": "grade=emergency&state=open", "file_format": "csv"})
+
+    page = client.get("/reports/exports/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "grade: Emergency" in page
+    assert "Any open state" in page

@@ -89,3 +89,18 @@ def test_each_report_downloads_as_a_pdf(client, centre, week, month, kind):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert response["Content-Disposition"].endswith('.pdf"')
+
+
+@pytest.mark.parametrize(
+    ("kind", "at"), [("weekly", "2026-11-10T09:00"), ("monthly", "2026-10-15T09:00")]
+)
+def test_the_supervisor_computes_a_past_week_or_month_again(client, centre, week, kind, at):
+    client.force_login(centre.supervisor)
+
+    done = client.post("/reports/regenerate/", {"kind": kind, "at": at})
+
+    report = Report.objects.get(
+        kind=kind, period_start__lte=at + "+08:00", period_end__gt=at + "+08:00"
+    )
+    assert done.status_code == 302
+    assert done["Location"] == f"/reports/{report.pk}/"
