@@ -8,7 +8,20 @@ satisfaction trend, the addresses with repeated faults, and who was held account
 
 from datetime import timedelta
 
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import ExtractHour, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +41,7 @@ from reports.weekly import complaints_by_cause
 from tickets.choices import Category, ExtensionState, Milestone
 from tickets.milestones import MILESTONES
 from tickets.models import ExtensionRequest, Ticket
-from tickets.selectors import deadline_missed_filter, tickets_with_original_deadlines
+from tickets.selectors import deadline_missed_filter
 
 # The frequent problems the report ranks, and the repeat-fault addresses it lists.
 RANKED = 30
@@ -50,21 +63,22 @@ class DayPart:
 
 
 def monthly_figures(*, period: Period) -> dict:
-    """Return the figures of the monthly service-quality report for the month ``period``."""
+    """Return the figures of the monthly service-quality report for the month ``period``.
+
+    The month's tickets are read in full three times, each in one query: by crew and district
+    (compliance and completion), by fault type, district and part of the day (the frequent
+    problems and the parts of the day), and by address (the repeat faults). The rest reads
+    the month's complaints, extensions, callbacks and accountability records.
+    """
     valid = valid_received(period)
-    compliance = {
-        "crew": _compliance_by(valid.filter(crew__isnull=False), "crew__name", period),
-        "district": _compliance_by(valid, "district__name", period),
-    }
+    compliance, completion = _compliance(valid, period)
+    frequent, day_parts = _problems(valid, period)
     satisfaction = _satisfaction_trend(period)
-    completion = valid.aggregate(
-        valid=Count("pk"), closed=Count("pk", filter=Q(closed_at__lt=period.end))
-    )
     overall_counted = sum(row["counted"] for row in compliance["district"])
     overall_met = sum(row["met"] for row in compliance["district"])
     return {
-        "frequent": _frequent_problems(valid, period),
-        "day_parts": _day_parts(valid, period),
+        "frequent": frequent,
+        "day_parts": day_parts,
         "compliance": compliance,
         "extensions": _extensions(period),
         "satisfaction": satisfaction,
@@ -79,20 +93,6 @@ def monthly_figures(*, period: Period) -> dict:
         # The targets the supervisor set in last month's report, as they were then.
         "targets": _previous_targets(period),
     }
-
-
-def _with_day_part(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate ``day_part``: the part of the day, in local time, the ticket came in."""
-    hour = ExtractHour("received_at", tzinfo=timezone.get_current_timezone())
-    return tickets.annotate(received_hour=hour).annotate(
-        day_part=Case(
-            *(
-                When(received_hour__gte=start, then=Value(part))
-                for start, part in reversed(DayPart.STARTS[1:])
-            ),
-            default=Value(DayPart.NIGHT),
-        )
-    )
 
 
 def _response_counts(period: Period) -> dict:
@@ -115,89 +115,161 @@ def _with_response(row: dict) -> dict:
     return {**row, "responses": counted, "missed": missed, "missed_share": share}
 
 
-def _frequent_problems(valid: QuerySet[Ticket], period: Period) -> list[dict]:
+def _with_day_part(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate ``day_part``: the part of the day, in local time, the ticket came in."""
+    hour = ExtractHour("received_at", tzinfo=timezone.get_current_timezone())
+    return tickets.annotate(received_hour=hour).annotate(
+        day_part=Case(
+            *(
+                When(received_hour__gte=start, then=Value(part))
+                for start, part in reversed(DayPart.STARTS[1:])
+            ),
+            default=Value(DayPart.NIGHT),
+        )
+    )
+
+
+def _problems(valid: QuerySet[Ticket], period: Period) -> tuple[list[dict], list[dict]]:
     """Return the most frequent (fault type, district, part of day) combinations, each with
-    how many of its response deadlines were missed."""
-    rows = (
+    how many of its response deadlines were missed, and each part of the day with its
+    tickets and missed deadlines.
+
+    One query groups the month by all three; the parts of the day are the sums of its rows,
+    which come ranked (a few thousand: fault types × districts × four).
+    """
+    counts = _response_counts(period)
+    rows = list(
         _with_day_part(valid)
         .values("day_part", fault=F("fault_type__name"), district_name=F("district__name"))
-        .annotate(**_response_counts(period))
-        .order_by("-tickets", "fault", "district_name", "day_part")[:RANKED]
+        .annotate(**counts)
+        .order_by("-tickets", "fault", "district_name", "day_part")
     )
-    return [_with_response(row) for row in rows]
+    parts = {part: dict.fromkeys(counts, 0) for _start, part in DayPart.STARTS}
+    for row in rows:
+        for name in counts:
+            parts[row["day_part"]][name] += row[name]
+    frequent = [_with_response(row) for row in rows[:RANKED]]
+    return frequent, [_with_response({**parts[part], "day_part": part}) for part in parts]
 
 
-def _day_parts(valid: QuerySet[Ticket], period: Period) -> list[dict]:
-    """Return each part of the day with its tickets and missed response deadlines."""
-    found = {
-        row["day_part"]: row
-        for row in _with_day_part(valid).values("day_part").annotate(**_response_counts(period))
-    }
-    empty = dict.fromkeys(_response_counts(period), 0)
-    return [
-        _with_response({**empty, **found.get(part, {}), "day_part": part})
-        for _start, part in DayPart.STARTS
-    ]
-
-
-def _met_counts(tickets: QuerySet[Ticket], key: str, period: Period, *, original: bool) -> dict:
-    """Return, per value of ``key``, the deadlines of every milestone that count and those
-    met, against the deadlines as extended (the ticket's) or as first set (``original``)."""
+def _met_counts(period: Period) -> dict:
+    """Aggregates of every milestone's deadlines that count by the end of ``period``, and of
+    those met."""
     aggregates = {}
     for milestone, spec in MILESTONES.items():
-        due = f"original_{milestone.value}_due" if original else spec.due_field
-        counted, met = deadline_filters(due=due, done=spec.done_field, period=period)
+        counted, met = deadline_filters(due=spec.due_field, done=spec.done_field, period=period)
         aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
         aggregates[f"{milestone.value}_met"] = Count("pk", filter=met)
-    totals = {}
-    for row in tickets.values(name=F(key)).annotate(**aggregates).order_by():
-        totals[row["name"]] = tuple(
-            sum(row[f"{milestone.value}_{part}"] for milestone in MILESTONES)
-            for part in ("counted", "met")
-        )
-    return totals
+    return aggregates
 
 
-def _compliance_by(tickets: QuerySet[Ticket], key: str, period: Period) -> list[dict]:
-    """Return SLA compliance per value of ``key`` (a crew's or a district's name), against
-    the deadlines as extended and as first set.
+def _compliance(valid: QuerySet[Ticket], period: Period) -> tuple[dict, dict]:
+    """Return SLA compliance per crew and per district, against the deadlines as extended
+    and as first set, and the month's completion (valid requests, closed by its end).
 
-    Only the tickets with an approved extension have a first deadline other than their
-    own; those alone are read again with their original deadlines, so the month is read
-    once in full.
+    The month is read once, grouped by crew and district together. Only a deadline an
+    approved extension moved has a first deadline other than its own: those are read from
+    the first such extension of each, and the difference is added to the month's counts.
     """
-    extended = tickets_with_original_deadlines(
-        tickets.filter(
-            Exists(
-                ExtensionRequest.objects.filter(
-                    ticket=OuterRef("pk"), state=ExtensionState.APPROVED
-                )
-            )
+    cells = (
+        valid.values(crew_name=F("crew__name"), district_name=F("district__name"))
+        .annotate(
+            valid=Count("pk"),
+            closed=Count("pk", filter=Q(closed_at__lt=period.end)),
+            **_met_counts(period),
         )
+        .order_by()
     )
-    every = _met_counts(tickets, key, period, original=False)
-    extended_own = _met_counts(extended, key, period, original=False)
-    extended_original = _met_counts(extended, key, period, original=True)
-    rows = []
-    for name, (counted, met) in every.items():
-        own_counted, own_met = extended_own.get(name, (0, 0))
-        first_counted, first_met = extended_original.get(name, (0, 0))
-        original_counted = counted - own_counted + first_counted
-        original_met = met - own_met + first_met
-        rows.append(
+    totals: dict[str, dict] = {"crew": {}, "district": {}}
+
+    def add(row: dict, **counts: int) -> None:
+        for key in ("crew", "district"):
+            name = row[f"{key}_name"]
+            if key == "crew" and name is None:
+                continue  # compliance per crew is of the tickets a crew had
+            total = totals[key].setdefault(name, dict.fromkeys(_COMPLIANCE_COUNTS, 0))
+            for count, value in counts.items():
+                total[count] += value
+
+    completion = {"valid": 0, "closed": 0}
+    for row in cells:
+        completion["valid"] += row["valid"]
+        completion["closed"] += row["closed"]
+        counted = sum(row[f"{milestone.value}_counted"] for milestone in MILESTONES)
+        met = sum(row[f"{milestone.value}_met"] for milestone in MILESTONES)
+        add(row, counted=counted, met=met, original_counted=counted, original_met=met)
+    for row in _first_extensions(valid, period):
+        add(
+            row,
+            original_counted=row["first_counted"] - row["own_counted"],
+            original_met=row["first_met"] - row["own_met"],
+        )
+    compliance = {}
+    for key, by_name in totals.items():
+        rows = [
             {
                 "name": name,
-                "counted": counted,
-                "met": met,
-                "share": share_of(met, counted),
-                "original_counted": original_counted,
-                "original_met": original_met,
-                "original_share": share_of(original_met, original_counted),
+                "counted": total["counted"],
+                "met": total["met"],
+                "share": share_of(total["met"], total["counted"]),
+                "original_counted": total["original_counted"],
+                "original_met": total["original_met"],
+                "original_share": share_of(total["original_met"], total["original_counted"]),
             }
+            for name, total in by_name.items()
+        ]
+        # The worst first: what the supervisor has to act on.
+        compliance[key] = sorted(
+            rows, key=lambda row: (row["share"] is None, row["share"] or 0, row["name"] or "")
         )
-    # The worst first: what the supervisor has to act on.
-    return sorted(
-        rows, key=lambda row: (row["share"] is None, row["share"] or 0, row["name"] or "")
+    return compliance, completion
+
+
+_COMPLIANCE_COUNTS = ("counted", "met", "original_counted", "original_met")
+
+
+def _of_milestone(field: str) -> Case:
+    """The extension's ticket's ``field`` (of ``MilestoneSpec``) for its milestone: the
+    deadline it moved, or when that milestone was done."""
+    return Case(
+        *(
+            When(milestone=milestone, then=F(f"ticket__{getattr(spec, field)}"))
+            for milestone, spec in MILESTONES.items()
+        ),
+        output_field=DateTimeField(),
+    )
+
+
+def _first_extensions(valid: QuerySet[Ticket], period: Period) -> list[dict]:
+    """Return, per crew and district, the deadlines the first approved extension of each
+    moved (since the ticket's SLA clock started, as ``tickets_with_original_deadlines``
+    reads them), that count and that were met: as extended (``own_``) and as first set
+    (``first_``)."""
+    approved = ExtensionRequest.objects.filter(
+        state=ExtensionState.APPROVED, decided_at__gte=F("ticket__sla_started_at")
+    )
+    earlier = approved.filter(ticket=OuterRef("ticket"), milestone=OuterRef("milestone")).filter(
+        Q(decided_at__lt=OuterRef("decided_at"))
+        | Q(decided_at=OuterRef("decided_at"), pk__lt=OuterRef("pk"))
+    )
+    # A ticket's SLA clock starts at its receipt (or later, when reopened), so none of the
+    # month's tickets has one decided before the month: the index reads only those after.
+    firsts = (
+        approved.filter(decided_at__gte=period.start, ticket__in=valid)
+        .exclude(Exists(earlier))
+        .alias(own_due=_of_milestone("due_field"), done=_of_milestone("done_field"))
+    )
+    own_counted, own_met = deadline_filters(due="own_due", done="done", period=period)
+    first_counted, first_met = deadline_filters(due="original_due", done="done", period=period)
+    return list(
+        firsts.values(crew_name=F("ticket__crew__name"), district_name=F("ticket__district__name"))
+        .annotate(
+            own_counted=Count("pk", filter=own_counted),
+            own_met=Count("pk", filter=own_met),
+            first_counted=Count("pk", filter=first_counted),
+            first_met=Count("pk", filter=first_met),
+        )
+        .order_by()
     )
 
 

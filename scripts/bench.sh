@@ -13,7 +13,10 @@
 # tests/bench/results/followups.md; see `scripts/bench.sh --suite followups --help`).
 # `--suite alerts` benchmarks the overdue sweep with nothing new and with 1,000 new alerts
 # (1M tickets, 100k open, 3.3M alerts; results in tests/bench/results/alerts.md; see
-# `scripts/bench.sh --suite alerts --help`); `--suite all` runs all five.
+# `scripts/bench.sh --suite alerts --help`). `--suite reports` benchmarks the shift, daily,
+# weekly and monthly reports' figures (a month of 1.5M tickets and five months before it at a
+# quarter of the volume; results in tests/bench/results/reports.md; see
+# `scripts/bench.sh --suite reports --help`); `--suite all` runs all six.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

@@ -650,6 +650,16 @@ class ExtensionRequest(models.Model):
         ordering = ["requested_at", "id"]
         verbose_name = _("extension request")
         verbose_name_plural = _("extension requests")
+        indexes = [
+            # The monthly report reads the extensions asked for in the month, and those
+            # approved since it began.
+            models.Index(fields=["requested_at"], name="extension_requested_idx"),
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(state=ExtensionState.APPROVED),
+                name="extension_approved_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(requested_due__gt=models.F("original_due")),
