@@ -4,7 +4,7 @@ measures and targets, and the snapshot that approval freezes."""
 from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reports import services
 from reports.models import Report
@@ -110,7 +110,7 @@ def test_the_supervisor_writes_measures_and_targets_then_approval_freezes_the_mo
 
 
 def test_targets_outside_zero_to_a_hundred_name_the_field_and_change_nothing(month, centre):
-    with pytest.raises(ApplicationError) as refused:
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
         services.report_write(
             actor=centre.supervisor, report=month, remarks="x", targets={"sla": 150}
         )
