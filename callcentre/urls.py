@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
 from followups.api import CalendarView, CallbackQueueView, CallbackRecordView
+from staffing.api import ErlangView
 from tickets.alert_api import AlertAcknowledgeView, AlertDelayCauseView, AlertListView
 from tickets.api import AuthTokenView
 
@@ -19,6 +20,7 @@ api_v1 = [
     path("alerts/", AlertListView.as_view(), name="api-alerts"),
     path("alerts/<int:pk>/acknowledge/", AlertAcknowledgeView.as_view(), name="api-alert-ack"),
     path("alerts/<int:pk>/cause/", AlertDelayCauseView.as_view(), name="api-alert-cause"),
+    path("staffing/erlang/", ErlangView.as_view(), name="api-erlang"),
     path("", include("tickets.api_urls")),
 ]
 
