@@ -6,6 +6,7 @@ tickets|intake|board|followups|alerts|reports|all] --help``.
 ``--suite followups`` runs ``tests.bench.followups`` (the callback queue and the batch job);
 ``--suite alerts`` runs ``tests.bench.alerts`` (the overdue sweep);
 ``--suite reports`` runs ``tests.bench.reports`` (the shift, daily, weekly and monthly figures);
+``--suite staffing`` runs ``tests.bench.staffing`` (Erlang C for a day of intervals);
 ``--suite all`` runs every suite, one after the other; the default is ticket creation:
 
 1. Make the bench database hold ``--tickets`` tickets (reused when it already does).
@@ -43,7 +44,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench"
 QUIET_CORES = 0.25
 # Unmeasured seconds before each round after the first (the server is warm by then).
 ROUND_WARMUP = 1.0
-SUITES = ("tickets", "intake", "board", "followups", "alerts", "reports", "all")
+SUITES = ("tickets", "intake", "board", "followups", "alerts", "reports", "staffing", "all")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +60,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "(`--suite board --help`); followups: the callback queue and the batch job\n"
         "(`--suite followups --help`); alerts: the overdue sweep (`--suite alerts --help`);\n"
         "reports: the shift, daily, weekly and monthly figures (`--suite reports --help`);\n"
+        "staffing: Erlang C for a day of intervals (`--suite staffing --help`);\n"
         "all: every suite, each with its defaults (%(default)s)",
     )
     parser.add_argument(
@@ -211,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import reports
 
         return reports.main(rest)
+    if chosen.suite == "staffing":
+        from tests.bench import staffing
+
+        return staffing.main(rest)
     if chosen.suite == "all":
         return _all_suites(rest)
     return tickets_main(rest)
@@ -221,7 +227,7 @@ def _all_suites(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/bench.sh --suite all",
         description="Ticket creation, call intake, the board, the follow-ups, the overdue "
-        "sweep, then the reports, each with its defaults.",
+        "sweep, the reports, then the staffing, each with its defaults.",
     )
     parser.add_argument("--fresh", action="store_true", help="reload every database")
     parser.add_argument("--quiet-wait", type=float, help="passed on to every suite")
@@ -230,7 +236,7 @@ def _all_suites(argv: list[str]) -> int:
     if args.quiet_wait is not None:
         shared += ["--quiet-wait", str(args.quiet_wait)]
     status = 0
-    for suite in ("tickets", "intake", "board", "followups", "alerts", "reports"):
+    for suite in ("tickets", "intake", "board", "followups", "alerts", "reports", "staffing"):
         command = [sys.executable, "-m", "tests.bench.run", "--suite", suite, *shared]
         status = max(status, subprocess.call(command, cwd=ROOT))  # noqa: S603 - our command
     return status
