@@ -21,8 +21,9 @@ from callcentre.models import Call
 from followups.models import Callback
 from reports.periods import Period, day_of, month_of
 from reports.selectors import (
+    CALL_COUNTS,
     SATISFACTION_COUNTS,
-    deadline_filters,
+    met_counts,
     satisfaction_of,
     share_of,
     valid_received,
@@ -284,9 +285,7 @@ def calls_forecast(*, slots: list[Period], slot_kind: str, now: datetime) -> lis
 def _calls(span: Span) -> Calls:
     so_far = span.so_far
     rows = _inbound_by_slot([(so_far.start, so_far.end)], slot_kind=span.slot_kind).annotate(
-        received=Count("pk"),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        abandoned=Count("pk", filter=Q(abandoned=True)),
+        **CALL_COUNTS
     )
     by_slot = {row["slot"]: row for row in rows}
     slots = span.slots()
@@ -420,14 +419,7 @@ def _heat(rows: list[dict], names: dict, order: dict, url) -> Heat:
 def _compliance(span: Span) -> list[ComplianceRow]:
     """Return each milestone's deadlines met of those that count so far, as the morning
     meeting counts them, with the ticket list of those missed."""
-    aggregates = {}
-    for milestone, spec in MILESTONES.items():
-        counted, met = deadline_filters(
-            due=spec.due_field, done=spec.done_field, period=span.so_far
-        )
-        aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
-        aggregates[f"{milestone.value}_met"] = Count("pk", filter=met)
-    counts = valid_received(span.so_far).aggregate(**aggregates)
+    counts = valid_received(span.so_far).aggregate(**met_counts(span.so_far))
     between = span.received_between()
     rows = []
     for milestone in MILESTONES:

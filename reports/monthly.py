@@ -33,6 +33,7 @@ from reports.periods import Period, month_of
 from reports.selectors import (
     SATISFACTION_COUNTS,
     deadline_filters,
+    met_counts,
     satisfaction_of,
     share_of,
     valid_received,
@@ -152,17 +153,6 @@ def _problems(valid: QuerySet[Ticket], period: Period) -> tuple[list[dict], list
     return frequent, [_with_response({**parts[part], "day_part": part}) for part in parts]
 
 
-def _met_counts(period: Period) -> dict:
-    """Aggregates of every milestone's deadlines that count by the end of ``period``, and of
-    those met."""
-    aggregates = {}
-    for milestone, spec in MILESTONES.items():
-        counted, met = deadline_filters(due=spec.due_field, done=spec.done_field, period=period)
-        aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
-        aggregates[f"{milestone.value}_met"] = Count("pk", filter=met)
-    return aggregates
-
-
 def _compliance(valid: QuerySet[Ticket], period: Period) -> tuple[dict, dict]:
     """Return SLA compliance per crew and per district, against the deadlines as extended
     and as first set, and the month's completion (valid requests, closed by its end).
@@ -176,7 +166,7 @@ def _compliance(valid: QuerySet[Ticket], period: Period) -> tuple[dict, dict]:
         .annotate(
             valid=Count("pk"),
             closed=Count("pk", filter=Q(closed_at__lt=period.end)),
-            **_met_counts(period),
+            **met_counts(period),
         )
         .order_by()
     )

@@ -40,9 +40,7 @@ def shift_figures(*, period: Period) -> dict:
     """
     in_period = {"created_at__gte": period.start, "created_at__lt": period.end}
     calls = Call.objects.filter(direction=Call.Direction.INBOUND, **in_period).aggregate(
-        received=Count("pk"),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        abandoned=Count("pk", filter=Q(abandoned=True)),
+        **CALL_COUNTS
     )
     tickets = Ticket.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
     counts = tickets.aggregate(
@@ -149,6 +147,14 @@ def valid_received(period: Period) -> QuerySet[Ticket]:
     )
 
 
+# What the calls of a period count: those received, answered and abandoned.
+CALL_COUNTS = {
+    "received": Count("pk"),
+    "answered": Count("pk", filter=Q(answered_at__isnull=False)),
+    "abandoned": Count("pk", filter=Q(abandoned=True)),
+}
+
+
 def deadline_filters(*, due: str, done: str, period: Period) -> tuple[Q, Q]:
     """Return the filters of the deadlines in field ``due`` that count by the end of
     ``period`` (met, or past), and of those that were met (done by the deadline)."""
@@ -156,6 +162,17 @@ def deadline_filters(*, due: str, done: str, period: Period) -> tuple[Q, Q]:
         Q(**{f"{done}__isnull": False}) | Q(**{f"{due}__lt": period.end})
     )
     return counted, counted & Q(**{f"{done}__lte": F(due)})
+
+
+def met_counts(period: Period) -> dict:
+    """Aggregates of every milestone's deadlines that count by the end of ``period``
+    (``<milestone>_counted``), and of those met (``<milestone>_met``)."""
+    aggregates = {}
+    for milestone, spec in MILESTONES.items():
+        counted, met = deadline_filters(due=spec.due_field, done=spec.done_field, period=period)
+        aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
+        aggregates[f"{milestone.value}_met"] = Count("pk", filter=met)
+    return aggregates
 
 
 def crews_on_duty() -> list:
@@ -186,12 +203,7 @@ def daily_figures(*, period: Period) -> dict:
         valid=Count("pk"), closed=Count("pk", filter=Q(closed_at__lt=period.end))
     )
     compliance = []
-    aggregates = {}
-    for milestone, spec in MILESTONES.items():
-        counted, met = deadline_filters(due=spec.due_field, done=spec.done_field, period=period)
-        aggregates[f"{milestone.value}_counted"] = Count("pk", filter=counted)
-        aggregates[f"{milestone.value}_met"] = Count("pk", filter=met)
-    for row in valid.values("grade").annotate(**aggregates).order_by("grade"):
+    for row in valid.values("grade").annotate(**met_counts(period)).order_by("grade"):
         for milestone in MILESTONES:
             counted = row[f"{milestone.value}_counted"]
             if counted:

@@ -104,7 +104,7 @@ def _supervisor_detail(request: HttpRequest, report: Report) -> HttpResponse:
             messages.success(request, _("Saved. Approve the report when it is complete."))
             return redirect("reports:detail", pk=report.pk)
     status = 400 if form.is_bound else 200
-    context = monthly_context(report) if monthly else weekly_context(report)
+    context = _monthly_context(report) if monthly else _weekly_context(report)
     return render(request, f"reports/{report.kind}.html", {**context, "form": form}, status=status)
 
 
@@ -125,7 +125,7 @@ def _daily_context(report: Report) -> dict:
     }
 
 
-def weekly_context(report: Report) -> dict:
+def _weekly_context(report: Report) -> dict:
     figures = report.figures
     categories = dict(Category.choices)
     volumes = figures["volumes"]
@@ -145,7 +145,7 @@ def weekly_context(report: Report) -> dict:
     }
 
 
-def monthly_context(report: Report) -> dict:
+def _monthly_context(report: Report) -> dict:
     figures = report.figures
     causes = dict(ExtensionCause.choices)
     targets = figures["targets"]
@@ -269,17 +269,8 @@ def export_list(request: HttpRequest) -> HttpResponse:
 
 def _filters_shown(query: str) -> str:
     """Return an export's filters as a person reads them: "grade: emergency · …"."""
-    form = TicketFilter(ticket_filter_query(QueryDict(query))).form
-    parts = []
-    for name, values in form.data.lists():
-        field = form.fields.get(name)
-        if field is None:
-            continue
-        # A model choice is shown by its code; its choices would read every fault type.
-        choices = {} if hasattr(field, "queryset") else dict(getattr(field, "choices", ()))
-        shown = ", ".join(str(choices.get(value, value)) for value in values)
-        parts.append(f"{field.label}: {shown}")
-    return " · ".join(parts)
+    filters = TicketFilter(ticket_filter_query(QueryDict(query)))
+    return " · ".join(f"{shown['label']}: {shown['shown']}" for shown in filters.filters_shown())
 
 
 @login_required

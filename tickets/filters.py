@@ -55,24 +55,29 @@ class TicketFilter(django_filters.FilterSet):
 
     @property
     def linked_only(self) -> list[dict]:
-        """Return the filters in force that the list's form has no field for: each with its
-        name, its value in the address and its label and value as a person reads them."""
+        """Return the filters in force that the list's form has no field for."""
+        return self.filters_shown(self.LINKED_ONLY)
+
+    def filters_shown(self, names=None) -> list[dict]:
+        """Return the filters in force (of ``names``, else all): each with its name, its
+        value in the address and its label and value as a person reads them."""
         if not self.is_valid():
             return []
         shown = []
-        for name in self.LINKED_ONLY:
+        for name in names or self.form.fields:
             value = self.form.cleaned_data.get(name)
-            if value in (None, ""):
+            if value in (None, "", []):
                 continue
             field = self.form.fields[name]
             # A model choice is read by its name; its choices would read every fault type.
             choices = {} if hasattr(field, "queryset") else dict(getattr(field, "choices", ()))
+            values = value if isinstance(value, list) else [value]
             shown.append(
                 {
                     "name": name,
                     "value": self.data.get(name),
                     "label": field.label,
-                    "shown": choices.get(value, value),
+                    "shown": ", ".join(str(choices.get(item, item)) for item in values),
                 }
             )
         return shown
