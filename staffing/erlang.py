@@ -72,7 +72,7 @@ def _staffing(
         service_level=service_level,
         probability_of_waiting=waiting,
         asa_seconds=asa,
-        occupancy=min(1.0, traffic / agents) if agents else 1.0,
+        occupancy=min(1.0, traffic / agents) if agents else float(traffic > 0),
     )
 
 
