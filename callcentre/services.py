@@ -3,11 +3,11 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from callcentre.hooks import agent_at_extension, call_event
 from callcentre.models import Call, Caller, CallerAddress, CtiEvent, FaqEntry, SpecialEvent
 from callcentre.selectors import e164_or_none
 from dispatch.services import message_enqueue
@@ -46,7 +46,7 @@ def cti_event_record(
         return earlier, False
     agent = None
     if agent_extension:
-        agent = get_user_model().objects.filter(extension=agent_extension, is_active=True).first()
+        agent = agent_at_extension(agent_extension)
         if agent is None:
             raise invalid({"agent_extension": _("No agent is signed in at this extension.")})
     elif event == CtiEvent.Kind.ANSWERED:
@@ -69,6 +69,7 @@ def cti_event_record(
     changed = _apply(call=call, event=event, at=occurred_at, agent=agent)
     if changed:
         call.save(update_fields=changed)
+    call_event.send(sender=Call, call=call, event=event, at=occurred_at, agent=agent)
     return recorded, True
 
 

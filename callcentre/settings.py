@@ -222,10 +222,6 @@ CTI_MAX_SKEW = int(os.environ.get("CTI_MAX_SKEW", "300"))
 RELATED_TICKET_HOURS = int(os.environ.get("RELATED_TICKET_HOURS", "6"))
 # ... and in communities whose centre is this close (0 for the same community only).
 RELATED_TICKET_RADIUS_KM = float(os.environ.get("RELATED_TICKET_RADIUS_KM", "0.5"))
-# When the shifts hand over (local time): a complaint's first reply is due within the hour,
-# and before the shift that took it goes home.
-SHIFT_CHANGES = os.environ.get("SHIFT_CHANGES", "08:00,20:00").split(",")
-
 # The overdue sweep looks back this far past its watermark for rows written late, and a
 # first sweep (no watermark yet) this far back for what went overdue before it ran.
 ALERT_SWEEP_OVERLAP_MINUTES = int(os.environ.get("ALERT_SWEEP_OVERLAP_MINUTES", "15"))

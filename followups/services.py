@@ -8,9 +8,8 @@ last looked, in pages along an index, and writes each page's callbacks in one in
 import calendar as month_calendar
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
@@ -38,6 +37,7 @@ from tickets.choices import Category, Channel, State
 from tickets.errors import ApplicationError, invalid
 from tickets.models import FaultType, Ticket, TicketEvent
 from tickets.selectors import ticket_is_visible_to
+from tickets.shifts import shift_end
 
 logger = logging.getLogger(__name__)
 
@@ -543,18 +543,6 @@ def first_reply_due(received_at: datetime) -> datetime:
     """Return when a complaint's first reply is due: within the hour, by the shift that
     took it (the shift change comes first if it is sooner)."""
     return min(received_at + FIRST_REPLY_WITHIN, shift_end(received_at))
-
-
-def shift_end(at: datetime) -> datetime:
-    """Return the end of the shift working at ``at``: the next shift change."""
-    local = timezone.localtime(at)
-    changes = sorted(time.fromisoformat(value) for value in settings.SHIFT_CHANGES)
-    for day in (local.date(), local.date() + timedelta(days=1)):
-        for change in changes:
-            candidate = timezone.make_aware(datetime.combine(day, change))
-            if candidate > at:
-                return candidate
-    raise AssertionError("a shift change within a day")  # pragma: no cover
 
 
 def complaint_follow(*, ticket: Ticket, event: TicketEvent) -> None:

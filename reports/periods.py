@@ -1,11 +1,12 @@
-"""The periods reports cover: shifts (between the shift changes of ``SHIFT_CHANGES``),
+"""The periods reports cover: shifts (between the shift changes of the shift templates),
 calendar days, weeks (Monday to Sunday) and months, all in the centre's time zone."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.utils import timezone
+
+from tickets.shifts import shift_changes
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Period:
 
 def _changes_around(at: datetime) -> list[datetime]:
     """Return the shift changes from the day before ``at`` to the day after, in order."""
-    changes = sorted(time.fromisoformat(value.strip()) for value in settings.SHIFT_CHANGES)
+    changes = shift_changes()
     day = timezone.localtime(at).date()
     return [
         timezone.make_aware(datetime.combine(day + timedelta(days=offset), change))

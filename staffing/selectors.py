@@ -3,6 +3,7 @@ from datetime import datetime, time
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from staffing.models import SeatSession, User
 from tickets.choices import OPEN_STATES, WITH_CREW_STATES, State
 from tickets.models import Ticket
 from tickets.selectors import any_overdue_filter, ticket_list_for_user
@@ -48,3 +49,15 @@ def home_tickets_for_user(*, user, limit: int = 10) -> list[Ticket]:
         .filter(state__in=states)
         .order_by("received_at", "id")[:limit]
     )
+
+
+def seat_agent(extension: str) -> User | None:
+    """Return the active agent signed into the seat with ``extension``, if any."""
+    session = (
+        SeatSession.objects.filter(
+            seat__extension=extension, signed_out_at__isnull=True, agent__is_active=True
+        )
+        .select_related("agent")
+        .first()
+    )
+    return None if session is None else session.agent

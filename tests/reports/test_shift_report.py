@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,6 +13,8 @@ from dispatch.services import unclosed_plan_write
 from reports import services
 from reports.models import Report
 from reports.periods import shift_of, shifts_ended
+from staffing.models import ShiftTemplate
+from staffing.shifts import handovers_forget
 from tests.conftest import T0
 from tickets import services as tickets
 from tickets.choices import State
@@ -63,15 +65,25 @@ def _day_report() -> Report:
     return Report.objects.get(kind="shift", period_start=T0.replace(hour=8))
 
 
-def test_shifts_run_between_the_shift_changes(settings):
+def test_shifts_run_between_the_shift_changes(db):
     assert shift_of(T0).start == T0.replace(hour=8)
     assert shift_of(T0).end == T0.replace(hour=20)
     night = shift_of(T0.replace(hour=2))
     assert (night.start, night.end) == (T0.replace(day=15, hour=20), T0.replace(hour=8))
     ended = shifts_ended(since=T0.replace(hour=7), until=DAY_SHIFT_END)
     assert [(p.start.hour, p.end.hour) for p in ended] == [(20, 8), (8, 20)]
-    settings.SHIFT_CHANGES = ["08:30", "16:30", "00:30"]
+    # The shift templates are the shift changes: edited, they count at once.
+    ShiftTemplate.objects.filter(code="day").update(starts_at=time(8, 30))
+    ShiftTemplate.objects.create(
+        code="late", name="中班", starts_at=time(16, 30), ends_at=time(0, 30)
+    )
+    ShiftTemplate.objects.create(
+        code="peak", name="高峰", starts_at=time(10), ends_at=time(14), handover=False
+    )
+    handovers_forget()
     assert shift_of(T0).start == T0.replace(hour=8, minute=30)
+    assert shift_of(T0.replace(hour=17)).start == T0.replace(hour=16, minute=30)
+    assert shift_of(T0.replace(hour=11)).end == T0.replace(hour=16, minute=30)
 
 
 def test_the_shift_report_has_the_hand_checked_figures(shift):

@@ -1,0 +1,32 @@
+"""What call intake tells the other apps, and asks of them, without importing them.
+
+The staffing app keeps the seats: it registers who is signed in at an extension, and
+listens to the switch's events to move an agent's status.
+"""
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.dispatch import Signal
+
+# The switch reported a new event on a call: ``call``, ``event`` (a ``CtiEvent.Kind``),
+# ``at`` and ``agent`` (the user at the extension it named, or None). Sent inside the
+# transaction that records it.
+call_event = Signal()
+
+_seat_agent: Callable[[str], object | None] | None = None
+
+
+def seat_agent_register(lookup: Callable[[str], object | None]) -> None:
+    """Name the function that returns the agent signed in at a seat's extension."""
+    global _seat_agent
+    _seat_agent = lookup
+
+
+def agent_at_extension(extension: str):
+    """Return the active user at ``extension``: whoever is signed into the seat with that
+    extension, else the user whose own extension it is; None if nobody."""
+    agent = _seat_agent(extension) if _seat_agent is not None else None
+    if agent is None:
+        agent = get_user_model().objects.filter(extension=extension, is_active=True).first()
+    return agent
