@@ -1,10 +1,12 @@
 """What call intake tells the other apps, and asks of them, without importing them.
 
 The staffing app keeps the seats: it registers who is signed in at an extension, and
-listens to the switch's events to move an agent's status.
+listens to the switch's events to move an agent's status. The followups app keeps the
+working-day calendar: it registers the official holidays, which the call forecast reads.
 """
 
 from collections.abc import Callable
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.dispatch import Signal
@@ -30,3 +32,18 @@ def agent_at_extension(extension: str):
     if agent is None:
         agent = get_user_model().objects.filter(extension=extension, is_active=True).first()
     return agent
+
+
+_holidays: Callable[[date, date], set[date]] | None = None
+
+
+def holidays_register(provider: Callable[[date, date], set[date]]) -> None:
+    """Name the function that returns the official holidays from one day to another."""
+    global _holidays
+    _holidays = provider
+
+
+def official_holidays(start: date, end: date) -> set[date]:
+    """Return the official holidays from ``start`` to ``end`` (both included); none when no
+    calendar is registered."""
+    return set(_holidays(start, end)) if _holidays is not None else set()

@@ -318,6 +318,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.action_receipts_clear",
         "schedule": crontab(hour=4, minute=20),
     },
+    # Just after midnight, when yesterday has ended: how well it was forecast and rostered
+    # (and any day of the week before that the job missed).
+    "staffing-accuracy-record": {
+        "task": "staffing.tasks.accuracy_catch_up",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    # The call forecast of the next 14 days, from the days up to yesterday; today's stays as
+    # it was stored before it began.
+    "staffing-forecast-store": {
+        "task": "staffing.tasks.forecast_store",
+        "schedule": crontab(hour=0, minute=25),
+    },
     # Expired sign-in sessions pile up in the session table; clear them nightly, off-peak.
     "sessions-clear-expired": {
         "task": "callcentre.tasks.sessions_clear_expired",

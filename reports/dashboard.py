@@ -2,9 +2,11 @@
 
 Each figure is an aggregate in SQL over an indexed range (calls by ``created_at``, tickets by
 ``received_at``, callbacks by ``done_at``, the overdue tickets by their partial indexes), so
-the page costs the same six queries however busy the period was. The counting rules are the
-reports' own (``reports.selectors``), so the dashboard and the morning meeting agree. Every
-figure about tickets carries the address of the ticket list that shows exactly those tickets.
+the page costs the same queries however busy the period was: six, and two more (the holidays
+and the calls' history) while a day of the span has no stored forecast. The counting rules
+are the reports' own (``reports.selectors``), so the dashboard and the morning meeting agree.
+Every figure about tickets carries the address of the ticket list that shows exactly those
+tickets.
 """
 
 from collections import defaultdict
@@ -28,14 +30,13 @@ from reports.selectors import (
     share_of,
     valid_received,
 )
+from staffing.forecast import forecast_get, slot_sums
 from tickets.choices import OPEN_STATES, Grade, Milestone
 from tickets.milestones import MILESTONES
 from tickets.models import Ticket
 from tickets.selectors import any_overdue_filter
 
 TODAY, MONTH = "today", "month"
-# The weeks the baseline forecast looks back over.
-FORECAST_WEEKS = 4
 
 
 @dataclass(frozen=True)
@@ -249,37 +250,16 @@ def _inbound_by_slot(ranges: list[tuple[datetime, datetime]], *, slot_kind: str)
     )
 
 
-def calls_forecast(*, slots: list[Period], slot_kind: str, now: datetime) -> list[float | None]:
-    """Return the inbound calls expected in each of ``slots`` (hours, or days).
-
-    A baseline until the staffing forecast comes: the average of the same hour (or day) on
-    the same weekday of the previous ``FORECAST_WEEKS`` weeks. A week counts only if its day
-    is over and the centre logged a call that day, so the weeks before its records began do
-    not pull the average down; None where no week counts.
-    """
+def calls_forecast(*, slots: list[Period], now: datetime) -> list[float | None]:
+    """Return the inbound calls expected in each of ``slots`` (hours, or days): the staffing
+    forecast's half-hours summed, as stored before each day began (else computed from the
+    days before it); None for a slot of a day with no forecast."""
     if not slots:
         return []
-    weeks = [timedelta(weeks=week) for week in range(1, FORECAST_WEEKS + 1)]
-    # The same span a week, two weeks, … earlier: four short index ranges for a day, and
-    # for a month the one range they make together.
-    ranges = [
-        (_local_shift(slots[0].start, -week), min(_local_shift(slots[-1].end, -week), now))
-        for week in weeks
-    ]
-    rows = _inbound_by_slot(ranges, slot_kind=slot_kind).annotate(calls=Count("pk"))
-    calls = {row["slot"]: row["calls"] for row in rows}
-    days_with_calls = {timezone.localdate(slot) for slot in calls}
-    today = timezone.localdate(now)
-    forecast = []
-    for slot in slots:
-        earlier = [_local_shift(slot.start, -week) for week in weeks]
-        counted = [
-            calls.get(start, 0)
-            for start in earlier
-            if timezone.localdate(start) < today and timezone.localdate(start) in days_with_calls
-        ]
-        forecast.append(round(sum(counted) / len(counted), 1) if counted else None)
-    return forecast
+    days = sorted({timezone.localdate(slot.start) for slot in slots})
+    expected = forecast_get(days, now=now)
+    sums = slot_sums(expected, [slot.start for slot in slots], [slot.end for slot in slots])
+    return [None if calls is None else round(calls, 1) for calls in sums]
 
 
 def _calls(span: Span) -> Calls:
@@ -289,7 +269,7 @@ def _calls(span: Span) -> Calls:
     )
     by_slot = {row["slot"]: row for row in rows}
     slots = span.slots()
-    forecast = calls_forecast(slots=slots, slot_kind=span.slot_kind, now=span.now)
+    forecast = calls_forecast(slots=slots, now=span.now)
     lines = []
     for slot, expected in zip(slots, forecast, strict=True):
         started = slot.start <= span.now

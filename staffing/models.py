@@ -344,13 +344,16 @@ class IntervalForecast(models.Model):
 
 
 class ForecastAccuracy(models.Model):
-    """How well a day was forecast: 1 − MAPE over its 30-minute intervals."""
+    """How well a day was forecast (1 − MAPE over its 30-minute intervals) and scheduled."""
 
     day = models.DateField(_("day"), unique=True)
     forecast_calls = models.FloatField(_("calls forecast"))
     actual_calls = models.PositiveIntegerField(_("calls offered"))
     mape = models.FloatField(_("mean absolute percentage error"))
     intervals = models.PositiveSmallIntegerField(_("intervals counted"))
+    # max(0, 1 − Σ|rostered − required| / Σ required) over the intervals that needed agents
+    # (``staffing.planning``); None where nothing was required.
+    schedule_accuracy = models.FloatField(_("schedule accuracy"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:

@@ -13,6 +13,8 @@ from django.utils import timezone
 from callcentre.models import Call
 from followups.models import Callback
 from reports.dashboard import MONTH, TODAY, dashboard_figures, span_of
+from staffing.forecast import interval_starts
+from staffing.models import IntervalForecast
 from tests.conftest import T0
 from tests.dispatch.factories import CommunityFactory
 from tickets.choices import Grade, Milestone, State
@@ -26,6 +28,7 @@ ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 def call_at(when, *, direction=Call.Direction.INBOUND, answered=True, abandoned=False) -> Call:
     call = Call.objects.create(
         direction=direction,
+        ringing_at=when,  # the forecast counts the calls that rang
         answered_at=when if answered else None,
         abandoned=abandoned,
     )
@@ -109,8 +112,13 @@ def test_today_counts_the_calls_per_hour_against_the_same_mondays(monday):
     by_hour = {timezone.localtime(slot.start).hour: slot for slot in calls.slots}
     assert len(by_hour) == 24
     assert [by_hour[hour].calls for hour in range(6, 15)] == [0, 1, 2, 1, 0, 0, 0, 0, None]
-    # The 9th and the 2nd had calls, the two Mondays before none: the average of two weeks.
-    assert (by_hour[7].forecast, by_hour[8].forecast, by_hour[3].forecast) == (0.5, 2.0, 0.0)
+    # The staffing forecast: the Mondays since the first call (the 2nd) average 2.5 calls
+    # a day, with no trend over two weeks. Their profile is 1 of 5 calls at 07:30 and 4 at
+    # 08:00; each half-hour passes 1/8 of its share to each neighbour, so 07:00 0.025,
+    # 07:30 0.25, 08:00 0.625, 08:30 0.1. Hour 7: 2.5 × 0.275 = 0.6875; hour 8:
+    # 2.5 × 0.725 = 1.8125.
+    assert (by_hour[7].forecast, by_hour[8].forecast, by_hour[3].forecast) == (0.7, 1.8, 0.0)
+    assert by_hour[6].forecast == 0.0
     assert calls.forecast_so_far == 2.5
 
 
@@ -123,9 +131,39 @@ def test_this_month_counts_the_calls_per_day_with_the_forecast_of_each_weekday(m
     assert (by_day[2].calls, by_day[9].calls, by_day[10].calls, by_day[16].calls) == (1, 4, 5, 4)
     assert by_day[17].calls is None
     assert by_day[16].forecast == 2.5  # the 9th and the 2nd
-    assert by_day[17].forecast == 5.0  # Tuesday the 10th; no call on the 3rd
+    # Tuesday the 10th, and the 3rd with none: records began on the 2nd, so a real nought.
+    assert by_day[17].forecast == 2.5
     assert by_day[23].forecast == 2.5  # today is not over, so it does not count yet
-    assert by_day[3].forecast is None  # no Tuesday of October had a call
+    # A past day is forecast from the days before it: the 9th from the 2nd, the 10th from
+    # the 3rd; the 2nd and the 3rd had no day of theirs since records began.
+    assert (by_day[9].forecast, by_day[10].forecast) == (1.0, 0.0)
+    assert by_day[3].forecast is None
+    assert by_day[2].forecast is None
+
+
+def test_the_forecast_is_the_one_stored_before_the_day_began(monday):
+    # Given forecasts stored for today (3.5 calls from 06:00 to 07:00, 1 at 23:30) and for
+    # Monday the 9th (2 calls a half-hour), made the evening before each
+    def store(day, calls):
+        IntervalForecast.objects.bulk_create(
+            IntervalForecast(starts_at=start, calls=calls.get(i, 0.0), made_at=start)
+            for i, start in enumerate(interval_starts(day))
+        )
+
+    today = timezone.localdate(NOW)
+    store(today, {12: 1.5, 13: 2.0, 47: 1.0})
+    store(today - timedelta(days=7), dict.fromkeys(range(48), 2.0))
+
+    calls = _today().calls
+    by_hour = {timezone.localtime(slot.start).hour: slot for slot in calls.slots}
+    month = dashboard_figures(span=span_of(MONTH, now=timezone.now())).calls
+    by_day = {timezone.localtime(slot.start).day: slot for slot in month.slots}
+
+    # Then the hours sum their half-hours, and the days their 48
+    assert (by_hour[6].forecast, by_hour[7].forecast, by_hour[23].forecast) == (3.5, 0.0, 1.0)
+    assert calls.forecast_so_far == 3.5
+    assert (by_day[16].forecast, by_day[9].forecast) == (4.5, 96.0)
+    assert by_day[17].forecast == 2.5  # nothing stored: computed, as before
 
 
 def test_today_has_the_hand_checked_ticket_figures(centre, monday):
@@ -284,13 +322,15 @@ def test_an_empty_day_says_so(client, centre, clock):
         assert empty in page, empty
 
 
-def test_the_figures_cost_six_queries_however_many_tickets(
+def test_the_figures_cost_eight_queries_however_many_tickets(
     centre, make_ticket, monday, django_assert_num_queries
 ):
+    # Six, two more of them the forecast's (the holidays and the calls' history) while a day
+    # of the span has no stored forecast.
     span = span_of(TODAY, now=timezone.now())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         dashboard_figures(span=span)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         dashboard_figures(span=span_of(MONTH, now=timezone.now()))
 
 
