@@ -20,6 +20,7 @@ from followups.demo import followups_demo
 from followups.workdays import official_year_known
 from reports.models import Report
 from reports.services import PERIOD_OF, report_generate, reports_produce
+from staffing.demo import staffing_demo
 from staffing.models import User
 from staffing.roles import Role
 from staffing.services import roles_sync, user_create
@@ -328,6 +329,8 @@ class DemoBuilder:
             self._ticket_life(at)
         self._showcase()
         followups_demo(now=self.now, since=start, rng=self.random)
+        # Seats, rosters, weeks of switch calls and their forecasts, the floor now.
+        staffing_demo(now=self.now, rng=self.random)
         # The alerts of the last day, as the minute-by-minute sweep would have raised them.
         services.alerts_sweep(now=self.now)
         # The shift and daily reports of the days replayed, as beat would have made them.

@@ -44,6 +44,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("alerts/", include("tickets.alert_urls")),
     path("reports/", include("reports.urls")),
+    path("staffing/", include("staffing.floor_urls")),
     path("dispatch/", include("dispatch.urls")),
     path("crew/", include("dispatch.crew_urls")),
     path("callbacks/", include("followups.urls")),

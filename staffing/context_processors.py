@@ -25,6 +25,10 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_perm("tickets.review_ticket"):
         links.append((reverse("tickets:review"), _("Re-check")))
         links.append((reverse("ledger"), _("Special events")))
+    if user.has_perm("staffing.view_wallboard"):
+        links.append((reverse("staffing:wallboard"), _("Wallboard")))
+    if user.has_perm("staffing.plan_staffing"):
+        links.append((reverse("staffing:planning"), _("Staffing")))
     if user.has_perm("reports.view_reports"):
         links.append((reverse("reports:dashboard"), _("Dashboard")))
         links.append((reverse("reports:list"), _("Reports")))

@@ -30,6 +30,11 @@ _CONFIGURATION_MODELS = [
     "followups.callbackrule",
     "followups.callbacksampling",
     "tickets.alertsmsrule",
+    "staffing.seat",
+    "staffing.shifttemplate",
+    "staffing.rosterentry",
+    "staffing.wallboardthreshold",
+    "staffing.staffingsettings",
 ]
 
 
@@ -49,6 +54,8 @@ _FRONT_DESK = [
     "callcentre.view_faqentry",
     "followups.record_callback",
 ]
+# Who runs the floor: watches the wallboard, switches floating seats on, plans the roster.
+_FLOOR_LEAD = ["staffing.view_wallboard", "staffing.switch_seat", "staffing.plan_staffing"]
 # Who decides what is done about an unsatisfied customer, and reads the daily lists.
 _FOLLOW_UP_LEAD = ["followups.decide_unsatisfied", "followups.view_callback_lists"]
 
@@ -69,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "reports.view_reports",
         "reports.submit_shift_report",
         "reports.export_tickets",
+        *_FLOOR_LEAD,
     ],
     Role.DISPATCHER: [
         *_FRONT_DESK,
@@ -120,6 +128,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "reports.view_reports",
         "reports.approve_report",
         "reports.export_tickets",
+        *_FLOOR_LEAD,
+        # The seats' sessions and the agents' status history, read in the admin.
+        "staffing.view_seatsession",
+        "staffing.view_statusspell",
+        "staffing.view_forecastaccuracy",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

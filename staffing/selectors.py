@@ -1,9 +1,22 @@
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from staffing.models import SeatSession, User
+from staffing.models import (
+    RosterEntry,
+    RosterRole,
+    Seat,
+    SeatSession,
+    ShiftTemplate,
+    StaffingSettings,
+    StatusSpell,
+    User,
+)
+from staffing.shifts import Window, entry_window, shift_window
 from tickets.choices import OPEN_STATES, WITH_CREW_STATES, State
 from tickets.models import Ticket
 from tickets.selectors import any_overdue_filter, ticket_list_for_user
@@ -61,3 +74,144 @@ def seat_agent(extension: str) -> User | None:
         .first()
     )
     return None if session is None else session.agent
+
+
+def staffing_settings() -> StaffingSettings:
+    """Return the centre's staffing settings (the one row the migrations seed)."""
+    return StaffingSettings.objects.get_or_create(pk=1)[0]
+
+
+def my_status(*, agent: User) -> tuple[SeatSession | None, StatusSpell | None]:
+    """Return the agent's seat session and status spell now."""
+    session = (
+        SeatSession.objects.filter(agent=agent, signed_out_at__isnull=True)
+        .select_related("seat")
+        .first()
+    )
+    spell = StatusSpell.objects.filter(agent=agent, ended_at__isnull=True).first()
+    return session, spell
+
+
+def seats_free() -> list[Seat]:
+    """Return the switched-on seats nobody is signed in at."""
+    taken = SeatSession.objects.filter(seat=OuterRef("pk"), signed_out_at__isnull=True)
+    return list(Seat.objects.filter(switched_on=True).exclude(Exists(taken)))
+
+
+class Attendance(models.TextChoices):
+    DUE = "due", _("Not yet due")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+    ABSENT = "absent", _("Absent")
+    LEFT_EARLY = "left_early", _("Left early")
+
+
+def attendance_of(entry: RosterEntry, *, now: datetime, rules: StaffingSettings) -> list[str]:
+    """Return the attendance flags of a roster entry at ``now``.
+
+    Late: signed in more than ``late_after_minutes`` after the shift began (or not yet, by
+    then); absent: not signed in ``absent_after_minutes`` after it began; left early:
+    signed out more than ``late_after_minutes`` before it ended.
+    """
+    window = entry_window(entry)
+    grace = timedelta(minutes=rules.late_after_minutes)
+    if entry.signed_in_at is None:
+        if now >= window.start + timedelta(minutes=rules.absent_after_minutes):
+            return [Attendance.ABSENT]
+        return [Attendance.LATE] if now > window.start + grace else [Attendance.DUE]
+    flags = [Attendance.LATE if entry.signed_in_at > window.start + grace else Attendance.ON_TIME]
+    if entry.signed_out_at is not None and entry.signed_out_at < window.end - grace:
+        flags.append(Attendance.LEFT_EARLY)
+    return flags
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    entry: RosterEntry
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class RosterShift:
+    shift: ShiftTemplate
+    window: Window
+    rows: list[RosterRow]
+
+
+def roster_of(*, day: date, now: datetime) -> list[RosterShift]:
+    """Return the day's roster shift by shift, each entry with its attendance flags."""
+    rules = staffing_settings()
+    entries = list(
+        RosterEntry.objects.filter(day=day)
+        .select_related("shift", "person")
+        .order_by("shift__starts_at", "role", "person__last_name", "person__first_name", "pk")
+    )
+    by_shift: dict[int, list[RosterRow]] = {}
+    for entry in entries:
+        by_shift.setdefault(entry.shift_id, []).append(
+            RosterRow(entry, attendance_of(entry, now=now, rules=rules))
+        )
+    shifts = ShiftTemplate.objects.filter(Q(active=True) | Q(pk__in=by_shift))
+    return [
+        RosterShift(shift, shift_window(shift, day), by_shift.get(shift.pk, [])) for shift in shifts
+    ]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A staffing ratio of DOMAIN.md: one ``role`` per ``low``–``high`` agents."""
+
+    role: str
+    low: int
+    high: int
+    agents: int
+    staff: int
+
+    @property
+    def per_person(self) -> float | None:
+        return self.agents / self.staff if self.staff else None
+
+    @property
+    def within(self) -> bool:
+        if not self.agents:
+            return True
+        return self.staff > 0 and self.low <= self.agents / self.staff <= self.high
+
+    @property
+    def needed_from(self) -> int:
+        """The fewest of ``role`` for the agents: one per ``high``."""
+        return -(-self.agents // self.high)
+
+    @property
+    def needed_to(self) -> int:
+        """The most of ``role`` the agents justify: one per ``low``, at least one."""
+        return max(1, self.agents // self.low)
+
+
+# One quality monitor per 20–30 agents, one trainer per 30–40 (岗位设置与人员配置).
+RATIOS = ((RosterRole.QUALITY_MONITOR, 20, 30), (RosterRole.TRAINER, 30, 40))
+
+
+def ratios_of(*, day: date) -> list[Ratio]:
+    """Return the day's staffing ratios: the agents on its roster (each person once) against
+    its quality monitors and trainers."""
+    people = dict.fromkeys(RosterRole.values, 0)
+    rows = (
+        RosterEntry.objects.filter(day=day)
+        .values("role")
+        .annotate(people=Count("person", distinct=True))
+        .order_by()
+    )
+    people.update({row["role"]: row["people"] for row in rows})
+    agents = people[RosterRole.AGENT] + people[RosterRole.FLOATING_AGENT]
+    return [Ratio(role, low, high, agents, people[role]) for role, low, high in RATIOS]
+
+
+def my_roster_entry(*, person: User, now: datetime) -> RosterEntry | None:
+    """Return the person's roster entry for the shift they are in or come to next today."""
+    day = timezone.localdate(now)
+    entries = RosterEntry.objects.filter(
+        person=person, day__range=(day - timedelta(days=1), day)
+    ).select_related("shift")
+    current = [entry for entry in entries if entry_window(entry).end > now]
+    return min(current, key=lambda entry: entry_window(entry).start, default=None)
