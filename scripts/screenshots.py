@@ -245,6 +245,28 @@ class Shooter:
         self.save(page, "25-my-exports", full_page=False)
         self.close(page)
 
+    def staffing(self) -> None:
+        """The agent's seat and status in the console, the shift leader's wallboard with a
+        floating seat switched on, the roster and the staffing plan."""
+        page = self.page()
+        self.sign_in(page, "agent4")
+        page.goto("/console/")
+        page.locator("#my-status select, #my-status .status-buttons").first.wait_for()
+        self.save(page, "26-console-seat", full_page=False)
+        self.close(page)
+        page = self.page()
+        self.sign_in(page, "leader_day")
+        page.goto("/staffing/wallboard/")
+        self.save(page, "27-wallboard")
+        page.locator(".seat-off form button").first.click()
+        page.locator(".message-success").first.wait_for()
+        self.save(page, "28-wallboard-floating-on")
+        page.goto("/staffing/roster/")
+        self.save(page, "29-roster")
+        page.goto("/staffing/planning/")
+        self.save(page, "30-staffing-plan")
+        self.close(page)
+
     def all(self) -> list[Callable[[], None]]:
         return [
             self.login,
@@ -259,6 +281,7 @@ class Shooter:
             self.reports,
             self.dashboard,
             self.quality_reports,
+            self.staffing,
         ]
 
 

@@ -45,7 +45,7 @@ class RosterEntryForm(Form):
         label=_("Shift"), queryset=ShiftTemplate.objects.filter(active=True)
     )
     person = forms.ModelChoiceField(
-        label=_("Person"),
+        label=_("Staff member"),
         queryset=User.objects.filter(is_active=True, groups__isnull=False)
         .distinct()
         .order_by("last_name", "first_name", "username"),

@@ -172,10 +172,8 @@ class Ratio:
         return self.agents / self.staff if self.staff else None
 
     @property
-    def within(self) -> bool:
-        if not self.agents:
-            return True
-        return self.staff > 0 and self.low <= self.agents / self.staff <= self.high
+    def label(self) -> str:
+        return RosterRole(self.role).label
 
     @property
     def needed_from(self) -> int:
@@ -184,8 +182,21 @@ class Ratio:
 
     @property
     def needed_to(self) -> int:
-        """The most of ``role`` the agents justify: one per ``low``, at least one."""
-        return max(1, self.agents // self.low)
+        """The most of ``role`` the agents justify: one per ``low``, and one for a centre
+        smaller than that."""
+        return max(1, self.agents // self.low) if self.agents else 0
+
+    @property
+    def too_few(self) -> bool:
+        return self.staff < self.needed_from
+
+    @property
+    def too_many(self) -> bool:
+        return self.staff > self.needed_to
+
+    @property
+    def within(self) -> bool:
+        return not (self.too_few or self.too_many)
 
 
 # One quality monitor per 20–30 agents, one trainer per 30–40 (岗位设置与人员配置).

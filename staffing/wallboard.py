@@ -203,16 +203,11 @@ def queue_now(*, now: datetime) -> tuple[int, float | None]:
     return row["waiting"], None if oldest is None else (now - oldest).total_seconds()
 
 
-def agents_by_status() -> dict[str, int]:
-    """Return how many agents are in each status now (every status, zero where none)."""
+def agents_by_status(spells: list[StatusSpell]) -> dict[str, int]:
+    """Return how many agents are in each status (every status, zero where none)."""
     counts = dict.fromkeys(AgentStatus.values, 0)
-    rows = (
-        StatusSpell.objects.filter(ended_at__isnull=True)
-        .values("status")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    counts.update({row["status"]: row["count"] for row in rows})
+    for spell in spells:
+        counts[spell.status] += 1
     return counts
 
 
@@ -230,7 +225,7 @@ def rostered_missing(*, now: datetime) -> int:
     )
 
 
-def seat_rows() -> list[SeatRow]:
+def seat_rows(spells: list[StatusSpell]) -> list[SeatRow]:
     """Return every seat with the agent signed in at it and their status now."""
     sessions = {
         session.seat_id: session
@@ -238,7 +233,7 @@ def seat_rows() -> list[SeatRow]:
             "agent"
         )
     }
-    spells = {spell.agent_id: spell for spell in StatusSpell.objects.filter(ended_at__isnull=True)}
+    spells = {spell.agent_id: spell for spell in spells}
     rows = []
     for seat in Seat.objects.all():
         session = sessions.get(seat.pk)
@@ -264,6 +259,8 @@ def board(*, now: datetime, within: int, seats: bool = True) -> Board:
     """Return the wallboard at ``now``, its service level counted within ``within`` s."""
     today, hour = call_figures(now=now, within=within)
     waiting, longest = queue_now(now=now)
+    # The open spells: the status of every agent now, read once for the counts and seats.
+    spells = list(StatusSpell.objects.filter(ended_at__isnull=True))
     result = Board(
         now=now,
         within=within,
@@ -271,9 +268,9 @@ def board(*, now: datetime, within: int, seats: bool = True) -> Board:
         longest_wait_seconds=longest,
         today=today,
         hour=hour,
-        agents=agents_by_status(),
+        agents=agents_by_status(spells),
         missing=rostered_missing(now=now),
-        seats=seat_rows() if seats else [],
+        seats=seat_rows(spells) if seats else [],
     )
     # (where the board shows it, the figure whose thresholds colour it, its value)
     values = [

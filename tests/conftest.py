@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.apps import apps
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -68,6 +69,10 @@ def sla_policies(db):
         SlaPolicy.objects.get_or_create(grade=grade, defaults={**minutes, **escalation})
     for rule in alerts.SMS_RULES:
         AlertSmsRule.objects.get_or_create(**rule)
+    # The shift templates, staffing settings and wallboard thresholds.
+    importlib.import_module("staffing.migrations.0004_seed_shifts_settings_thresholds").seed(
+        django_apps, None
+    )
     roles_sync()
 
 

@@ -65,7 +65,7 @@ def _day_report() -> Report:
     return Report.objects.get(kind="shift", period_start=T0.replace(hour=8))
 
 
-def test_shifts_run_between_the_shift_changes(db):
+def test_shifts_run_between_the_shift_changes(sla_policies):
     assert shift_of(T0).start == T0.replace(hour=8)
     assert shift_of(T0).end == T0.replace(hour=20)
     night = shift_of(T0.replace(hour=2))

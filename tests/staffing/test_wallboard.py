@@ -1,0 +1,183 @@
+"""The wallboard's figures on a hand-checked morning of calls, their colours, and its pages."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from callcentre.models import Call
+from staffing import services
+from staffing.models import (
+    AgentStatus,
+    RosterEntry,
+    RosterRole,
+    Seat,
+    ShiftTemplate,
+    WallboardThreshold,
+)
+from staffing.roles import Role
+from staffing.wallboard import board
+from tests.conftest import T0
+from tests.staffing.factories import user_with_role
+
+NOW = T0 + timedelta(minutes=30)  # Monday 16 November, 09:30
+
+
+def _call(ring: str, *, answer: int | None = None, talk: int | None = None, **extra) -> Call:
+    """A call that rang at ``ring`` (HH:MM:SS today), answered after ``answer`` seconds and
+    ended ``talk`` seconds after that."""
+    hours, minutes, seconds = (int(part) for part in ring.split(":"))
+    ringing = T0.replace(hour=hours, minute=minutes, second=seconds)
+    call = Call(ringing_at=ringing, **extra)
+    if answer is not None:
+        call.answered_at = ringing + timedelta(seconds=answer)
+        if talk is not None:
+            call.ended_at = call.answered_at + timedelta(seconds=talk)
+    return call
+
+
+@pytest.fixture
+def morning(centre):
+    """The calls of the morning so far, and three agents at their seats.
+
+    Today: 8 rang (one of them the switch never ended, at 06:00), 4 answered after 10, 20,
+    5 and 30 s, 1 abandoned; 2 still waiting, for 120 s and 30 s. Answer rate 4 / 5 = 80 %;
+    within 15 s 2 / 5 = 40 %, within 20 s 3 / 5 = 60 %; ASA 65 / 4 = 16.25 s; handle time
+    (180 + 120 + 300) / 3 = 200 s. Since 09:00: 4 rang, 2 answered after 5 and 30 s: answer
+    rate 100 %, within 15 s 50 %, ASA 17.5 s, handle time 300 s.
+    """
+    Call.objects.bulk_create(
+        [
+            _call("07:10:00", answer=10, talk=180),
+            _call("08:05:00", answer=20, talk=120),
+            _call("08:30:00", abandoned=True, outcome=Call.Outcome.ABANDONED),
+            _call("09:05:00", answer=5, talk=300),
+            _call("09:28:00"),
+            _call("09:29:30"),
+            _call("06:00:00"),  # a lost end: rang too long ago to be waiting
+            # Not today's inbound calls.
+            Call(
+                ringing_at=T0 - timedelta(hours=9, minutes=10),
+                answered_at=T0 - timedelta(hours=9),
+            ),
+            _call("09:15:00", answer=2, talk=60, direction=Call.Direction.OUTBOUND),
+        ]
+    )
+    on_call = _call("09:10:00", answer=30)
+    on_call.save()
+    seats = [Seat.objects.create(label=f"A-0{n}", extension=f"800{n}") for n in range(1, 4)]
+    agents = [centre.agent, user_with_role(Role.AGENT), user_with_role(Role.AGENT)]
+    day = ShiftTemplate.objects.get(code="day")
+    for agent in [*agents, user_with_role(Role.AGENT)]:
+        RosterEntry.objects.create(day=T0.date(), shift=day, person=agent, role=RosterRole.AGENT)
+    for agent, seat in zip(agents, seats, strict=True):
+        services.seat_sign_in(agent=agent, seat=seat, at=T0.replace(hour=8))
+    services.status_set(agent=agents[1], status=AgentStatus.BREAK, at=T0)
+    services.status_follow_call(
+        call=on_call, event="answered", at=on_call.answered_at, agent=agents[2]
+    )
+    return agents
+
+
+def test_the_figures_of_a_hand_checked_morning(morning, clock):
+    clock.move_to(NOW)
+    shown = board(now=NOW, within=15)
+
+    assert (shown.waiting, shown.longest_wait_seconds) == (2, 120)
+    today, hour = shown.today, shown.hour
+    assert (today.offered, today.answered, today.abandoned) == (8, 4, 1)
+    assert today.answer_rate == 80
+    assert today.service_level == 40
+    assert today.asa_seconds == 16.25
+    assert today.aht_seconds == 200
+    assert (hour.offered, hour.answered, hour.abandoned) == (4, 2, 0)
+    assert (hour.answer_rate, hour.service_level) == (100, 50)
+    assert (hour.asa_seconds, hour.aht_seconds) == (17.5, 300)
+    assert shown.agents == {
+        "available": 1,
+        "on_call": 1,
+        "after_call_work": 0,
+        "break": 1,
+        "training": 0,
+        "offline": 0,
+    }
+    assert shown.missing == 1  # rostered on the day shift, not at a seat
+
+    assert board(now=NOW, within=20).today.service_level == 60
+
+
+def test_the_figures_turn_amber_and_red_at_their_thresholds(morning, clock):
+    clock.move_to(NOW)
+    levels = board(now=NOW, within=15).levels
+
+    assert levels["calls_waiting"] == ""  # 2, amber above 5
+    assert levels["longest_wait"] == "red"  # 120 s, red from 60
+    assert levels["today_answer_rate"] == "red"  # 80 %, red at 90 or below
+    assert levels["hour_answer_rate"] == ""
+    assert levels["today_asa"] == "amber"  # 16.25 s, amber above 15
+    assert levels["today_aht"] == ""
+
+    WallboardThreshold.objects.filter(figure="longest_wait").update(amber=100, red=150)
+    WallboardThreshold.objects.filter(figure="answer_rate").update(amber=85, red=75)
+    levels = board(now=NOW, within=15).levels
+    assert (levels["longest_wait"], levels["today_answer_rate"]) == ("amber", "amber")
+
+
+def test_a_threshold_with_red_on_the_better_side_is_refused(db):
+    threshold = WallboardThreshold(figure="answer_rate", amber=Decimal(90), red=Decimal(95))
+    with translation.override("en"), pytest.raises(Exception, match="worse side") as error:
+        threshold.full_clean(validate_unique=False)
+    assert "red" in error.value.message_dict
+
+
+def test_the_board_costs_the_same_few_queries_however_many_calls(
+    morning, clock, django_assert_max_num_queries
+):
+    clock.move_to(NOW)
+    with django_assert_max_num_queries(8):
+        board(now=NOW, within=15)
+    Call.objects.bulk_create(_call("09:01:00", answer=3, talk=100) for _ in range(200))
+    with django_assert_max_num_queries(8):
+        assert board(now=NOW, within=15).hour.answered == 202
+
+
+class TestPages:
+    def test_the_shift_leader_watches_the_board_and_its_live_part(self, client, centre, morning):
+        client.force_login(centre.shift_leader)
+        page = client.get("/staffing/wallboard/")
+        live = client.get("/staffing/wallboard/live/?within=20")
+
+        assert page.status_code == live.status_code == 200
+        assert 'hx-trigger="every 3s"' in page.text
+        assert 'id="seat-A-01"' in live.text
+        assert "?within=20" in live.text  # it keeps polling the level chosen
+
+    def test_a_bad_service_level_choice_falls_back_to_the_setting(self, client, centre, morning):
+        client.force_login(centre.shift_leader)
+        with translation.override("en"):
+            response = client.get("/staffing/wallboard/live/?within=99")
+        assert response.status_code == 200
+        assert "answered within 15 s" in response.text
+
+    def test_the_shift_leader_switches_a_floating_seat_on(self, client, centre, morning):
+        floating = Seat.objects.create(
+            label="F-01", extension="8101", floating=True, switched_on=False
+        )
+        client.force_login(centre.shift_leader)
+
+        response = client.post(
+            f"/staffing/seats/{floating.pk}/switch/", {"on": "1"}, HTTP_HX_REQUEST="true"
+        )
+
+        assert response.status_code == 200
+        floating.refresh_from_db()
+        assert floating.switched_on
+        assert 'id="switch-F-01"' in response.text
+
+    @pytest.mark.parametrize("role", ["agent", "dispatcher", "crew_member"])
+    def test_others_may_not_see_the_board_or_switch_seats(self, client, centre, role):
+        seat = Seat.objects.create(label="F-09", extension="8109", floating=True)
+        client.force_login(centre.by_role()[role])
+        assert client.get("/staffing/wallboard/").status_code == 403
+        assert client.post(f"/staffing/seats/{seat.pk}/switch/", {"on": "0"}).status_code == 403
