@@ -255,6 +255,8 @@ def seat_switch(*, seat: Seat, on: bool) -> Seat:
 
 # Rosters and attendance ----------------------------------------------------------------
 
+# The longest break a roster entry may hold (the table's check says the same).
+MAX_BREAK_MINUTES = 240
 # One may sign in for a shift this long before it starts.
 EARLY_SIGN_IN = timedelta(hours=2)
 
@@ -331,7 +333,11 @@ def roster_add(
     errors = {}
     if not person.is_active:
         errors["person"] = _("This person's account is closed.")
-    if break_starts_at is not None and break_minutes:
+    if break_minutes > MAX_BREAK_MINUTES:
+        errors["break_minutes"] = _("A break is at most %(minutes)d minutes.") % {
+            "minutes": MAX_BREAK_MINUTES
+        }
+    elif break_starts_at is not None and break_minutes:
         window, pause = entry_window(entry), break_window(entry)
         if pause.start < window.start or pause.end > window.end:
             errors["break_starts_at"] = _("The break must fall within the shift.")

@@ -251,16 +251,13 @@ def shift_attendance(request: HttpRequest) -> HttpResponse:
     """Sign in for one's shift, or out of it, from the home page."""
     now = timezone.now()
     if request.POST.get("action") == "sign_out":
-        entry = services.attendance_sign_out(person=request.user, at=now)
-        if entry is None:
-            raise ApplicationError(_("You have not signed in for a shift."), code="conflict")
-        messages.success(request, _("Signed out of your shift."))
+        if services.attendance_sign_out(person=request.user, at=now) is None:
+            messages.error(request, _("You have not signed in for a shift."))
+        else:
+            messages.success(request, _("Signed out of your shift."))
+    elif services.attendance_sign_in(person=request.user, at=now) is None:
+        messages.error(request, _("You are not on the roster now; ask the shift leader."))
     else:
-        entry = services.attendance_sign_in(person=request.user, at=now)
-        if entry is None:
-            raise ApplicationError(
-                _("You are not on the roster now; ask the shift leader."), code="conflict"
-            )
         messages.success(request, _("Signed in for your shift."))
     return redirect("home")
 

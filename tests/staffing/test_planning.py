@@ -256,3 +256,44 @@ def test_the_plan_costs_the_same_queries_however_many_intervals_and_agents(
         large = day_plan(day=SUNDAY, now=T0)
 
     assert sum(i.agents for i in large.intervals) > sum(i.agents for i in small.intervals)
+
+
+class TestPlanningPage:
+    def test_a_coming_day_shows_its_gaps_and_suggestions(self, client, centre, targets, clock):
+        store_forecast(TUESDAY, FORECAST)
+        roster(TUESDAY)
+        client.force_login(centre.shift_leader)
+
+        response = client.get(f"/staffing/planning/?day={TUESDAY.isoformat()}")
+
+        assert response.status_code == 200
+        assert response.context["plan"].day == TUESDAY
+        assert 'class="plan-short"' in response.text
+        assert "plan-surplus" in response.text
+
+    def test_a_past_day_shows_the_calls_that_came_and_its_recorded_accuracy(
+        self, client, centre, targets, clock
+    ):
+        ForecastAccuracy.objects.create(
+            day=SUNDAY,
+            forecast_calls=100,
+            actual_calls=80,
+            mape=0.125,
+            intervals=20,
+            schedule_accuracy=0.9,
+            recorded_at=T0,
+        )
+        client.force_login(centre.supervisor)
+
+        response = client.get(f"/staffing/planning/?day={SUNDAY.isoformat()}")
+
+        assert response.status_code == 200
+        assert response.context["plan"].ended
+        assert "87.5 %" in response.text  # 1 − MAPE
+        assert "90.0 %" in response.text
+
+    def test_a_day_that_is_no_date_shows_today(self, client, centre, targets, clock):
+        client.force_login(centre.shift_leader)
+        response = client.get("/staffing/planning/?day=soon")
+        assert response.status_code == 200
+        assert response.context["day"] == T0.date()
