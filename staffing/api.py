@@ -12,6 +12,7 @@ from staffing import erlang
 from tickets.serializers import ErrorOutput
 
 # Beyond this the question is not one centre's interval: refused rather than computed.
+MAX_PATIENCE_IN_HANDLE_TIMES = 100
 MAX_TRAFFIC_ERLANGS = 5000
 # Erlang A's figures, in the answer only when a patience was given.
 ABANDONMENT_FIELDS = ("probability_of_abandon", "average_wait_seconds")
@@ -53,6 +54,19 @@ class ErlangQuery(serializers.Serializer):
                 {
                     "calls": _("More than %(limit)s erlangs of traffic in one interval.")
                     % {"limit": MAX_TRAFFIC_ERLANGS}
+                }
+            )
+        patience = data.get("patience_seconds")
+        if patience is not None and patience > MAX_PATIENCE_IN_HANDLE_TIMES * data["aht_seconds"]:
+            # Beyond this, abandonment changes nothing Erlang C does not say, and the queue's
+            # sums grow long: the answer would be the same, only slower.
+            raise serializers.ValidationError(
+                {
+                    "patience_seconds": _(
+                        "At most %(limit)s times the handle time; leave it out for callers "
+                        "who never hang up."
+                    )
+                    % {"limit": MAX_PATIENCE_IN_HANDLE_TIMES}
                 }
             )
         return data

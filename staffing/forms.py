@@ -2,9 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from staffing.models import RosterRole, Seat, ShiftTemplate, User
+from staffing.models import SERVICE_LEVEL_SECONDS, RosterRole, Seat, ShiftTemplate, User
 from staffing.services import CONSOLE_STATUSES
-from staffing.wallboard import SERVICE_LEVEL_CHOICES
 from tickets.forms import Form
 
 
@@ -27,7 +26,7 @@ class WallboardForm(Form):
         label=_("Service level within"),
         choices=[
             (seconds, _("%(seconds)s s") % {"seconds": seconds})
-            for seconds in SERVICE_LEVEL_CHOICES
+            for seconds in SERVICE_LEVEL_SECONDS
         ],
         coerce=int,
     )

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -250,33 +251,56 @@ class RosterEntry(models.Model):
         return f"{self.day} {self.shift.code} {self.person}"
 
 
+# The service levels the wallboard counts: the government hotline standard's 15 s, or 20 s.
+SERVICE_LEVEL_SECONDS = (15, 20)
+
+
 class StaffingSettings(models.Model):
     """The centre's one row of staffing settings: targets, planning inputs, attendance."""
 
     service_level_seconds = models.PositiveSmallIntegerField(
         _("service level within (seconds)"),
         default=15,
+        choices=[(seconds, str(seconds)) for seconds in SERVICE_LEVEL_SECONDS],
         help_text=_("The wallboard's service level counts calls answered this quickly."),
     )
     target_service_level = models.DecimalField(
-        _("target service level"), max_digits=4, decimal_places=3, default=Decimal("0.800")
+        _("target service level"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.800"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.999"))],
     )
     target_seconds = models.PositiveSmallIntegerField(_("target answer time (s)"), default=20)
     aht_seconds = models.PositiveSmallIntegerField(
         _("planned handle time (s)"),
         default=180,
+        validators=[MinValueValidator(1)],
         help_text=_("Used for planning when the history has too few answered calls."),
     )
     max_occupancy = models.DecimalField(
-        _("maximum occupancy"), max_digits=4, decimal_places=3, default=Decimal("0.850")
+        _("maximum occupancy"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.850"),
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(1)],
     )
     shrinkage = models.DecimalField(
-        _("shrinkage"), max_digits=4, decimal_places=3, default=Decimal("0.300")
+        _("shrinkage"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.300"),
+        validators=[MinValueValidator(0), MaxValueValidator(Decimal("0.9"))],
+        help_text=_(
+            "Share of rostered time off the phones besides the rostered breaks: absence, "
+            "meetings, coaching."
+        ),
     )
     patience_seconds = models.PositiveIntegerField(
         _("average patience (s)"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
         help_text=_("When set, the plan allows for callers hanging up (Erlang A)."),
     )
     late_after_minutes = models.PositiveSmallIntegerField(_("late after (minutes)"), default=5)

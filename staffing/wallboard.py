@@ -37,8 +37,6 @@ from staffing.models import (
 from staffing.shifts import shift_now
 
 Figure = WallboardThreshold.Figure
-# The service levels a shift leader picks from: the hotline standard's 15 s, or 20 s.
-SERVICE_LEVEL_CHOICES = (15, 20)
 # A call that rang longer ago than this and never ended is the switch's lost event, not a
 # caller still waiting.
 QUEUE_HORIZON = timedelta(hours=2)

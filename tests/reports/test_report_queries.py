@@ -57,15 +57,16 @@ def test_the_daily_and_shift_figures_make_as_many_queries_on_a_fuller_day(
     make_ticket, clock, centre, django_assert_num_queries
 ):
     # Given an empty Monday, when its figures are computed, then a fixed count; the same
-    # once it has tickets of every kind.
+    # once it has tickets of every kind. (The shift's times are read from its templates once.)
+    shift = shift_of(T0)
     with django_assert_num_queries(7):
         daily_figures(period=day_of(T0))
     with django_assert_num_queries(5):
-        shift_figures(period=shift_of(T0))
+        shift_figures(period=shift)
 
     _more_tickets(make_ticket, clock, centre)
 
     with django_assert_num_queries(7):
         daily_figures(period=day_of(T0))
     with django_assert_num_queries(5):
-        shift_figures(period=shift_of(T0))
+        shift_figures(period=shift)

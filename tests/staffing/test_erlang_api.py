@@ -77,6 +77,7 @@ def test_a_patience_sizes_by_erlang_a(api, centre):
         ({"patience_seconds": "a minute"}, "patience_seconds"),
         ({"patience_seconds": "nan"}, "patience_seconds"),
         ({"patience_seconds": 86_401}, "patience_seconds"),
+        ({"patience_seconds": 18_001}, "patience_seconds"),  # over 100 handle times of 180 s
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(api, centre, change, field):

@@ -35,9 +35,9 @@ def test_signed_out_people_are_sent_to_sign_in(client):
     ("role", "sees_new_ticket", "notice"),
     [
         ("agent", True, 'href="/console/"'),
-        ("shift_leader", True, "wallboard"),
+        ("shift_leader", True, "switch floating seats on at a peak"),
         ("dispatcher", True, 'href="/dispatch/"'),
-        ("supervisor", True, "Dashboards"),
+        ("supervisor", True, "the staffing plan sets the forecast against the roster"),
         ("department", False, "referred to your department"),
     ],
 )
