@@ -244,13 +244,11 @@ class TestConsolePanel:
 
     def test_a_refused_change_shows_why_in_the_panel(self, client, centre, seats, clock):
         client.force_login(centre.agent)
-        with translation.override("en"):
-            response = client.post(
-                "/staffing/me/change/", {"status": "break"}, HTTP_HX_REQUEST="true"
-            )
-            bad = client.post(
-                "/staffing/me/change/", {"action": "sign_in", "seat": "999"}, HTTP_HX_REQUEST="true"
-            )
+        client.cookies["django_language"] = "en"
+        response = client.post("/staffing/me/change/", {"status": "break"}, HTTP_HX_REQUEST="true")
+        bad = client.post(
+            "/staffing/me/change/", {"action": "sign_in", "seat": "999"}, HTTP_HX_REQUEST="true"
+        )
         assert response.status_code == 409
         assert "Sign in at a seat first." in response.text
         assert bad.status_code == 400

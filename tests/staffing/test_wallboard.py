@@ -155,8 +155,8 @@ class TestPages:
 
     def test_a_bad_service_level_choice_falls_back_to_the_setting(self, client, centre, morning):
         client.force_login(centre.shift_leader)
-        with translation.override("en"):
-            response = client.get("/staffing/wallboard/live/?within=99")
+        client.cookies["django_language"] = "en"
+        response = client.get("/staffing/wallboard/live/?within=99")
         assert response.status_code == 200
         assert "answered within 15 s" in response.text
 
