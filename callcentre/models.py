@@ -169,25 +169,13 @@ class Call(models.Model):
             models.Index(fields=["agent", "-answered_at"], name="call_agent_answered_idx"),
             # The reports count a shift's, a day's and a month's calls.
             models.Index(fields=["created_at"], name="call_created_idx"),
-            # The wallboard and the forecast count the calls that rang, by when: read from
-            # the index alone.
+            # The wallboard (its figures and its queue) and the forecast count the calls that
+            # rang, by when: read from the index alone.
             models.Index(
                 fields=["ringing_at"],
                 include=["answered_at", "ended_at", "abandoned"],
                 condition=Q(direction="inbound", ringing_at__isnull=False),
                 name="call_ringing_idx",
-            ),
-            # The calls in the queue now.
-            models.Index(
-                fields=["ringing_at"],
-                condition=Q(
-                    direction="inbound",
-                    ringing_at__isnull=False,
-                    answered_at__isnull=True,
-                    ended_at__isnull=True,
-                    abandoned=False,
-                ),
-                name="call_waiting_idx",
             ),
         ]
         constraints = [

@@ -1,16 +1,29 @@
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from tickets.selectors import user_receives_alerts
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Return the navigation links the signed-in person's role may use."""
+    """Return the navigation links the signed-in person's role may use.
+
+    Worked out only when a page shows them: the partials a page fetches every few seconds
+    are drawn with the same context and never do.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "demo_mode": settings.DEMO_MODE, "receives_alerts": False}
+    return {
+        "nav_links": SimpleLazyObject(lambda: _links(user)),
+        "demo_mode": settings.DEMO_MODE,
+        "receives_alerts": SimpleLazyObject(lambda: user_receives_alerts(user)),
+    }
+
+
+def _links(user) -> list[tuple[str, str]]:
     links = [(reverse("home"), _("Home"))]
     if user.has_perm("tickets.add_ticket"):
         links.append((reverse("console"), _("Console")))
@@ -38,8 +51,4 @@ def navigation(request: HttpRequest) -> dict:
         links.append((reverse("api-docs"), _("API")))
     if user.is_staff:
         links.append((reverse("admin:index"), _("Administration")))
-    return {
-        "nav_links": links,
-        "demo_mode": settings.DEMO_MODE,
-        "receives_alerts": user_receives_alerts(user),
-    }
+    return links

@@ -10,6 +10,13 @@ from phonenumber_field.modelfields import PhoneNumberField
 from staffing.roles import Role
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """Return the name as its language writes it: 陈调度, but John Smith."""
+    if f"{first_name}{last_name}".isascii():
+        return f"{first_name} {last_name}".strip()
+    return f"{last_name}{first_name}"
+
+
 class User(AbstractUser):
     """A person who signs in: centre staff, crew members and department staff."""
 
@@ -25,10 +32,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def get_full_name(self) -> str:
-        """Return the name as its language writes it: 陈调度, but John Smith."""
-        if f"{self.first_name}{self.last_name}".isascii():
-            return f"{self.first_name} {self.last_name}".strip()
-        return f"{self.last_name}{self.first_name}"
+        return full_name(self.first_name, self.last_name)
 
     @property
     def display_name(self) -> str:

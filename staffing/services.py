@@ -19,6 +19,7 @@ from staffing.models import (
 )
 from staffing.roles import ROLE_PERMISSIONS, STAFF_ROLES, Role
 from staffing.shifts import break_window, entry_window
+from staffing.wallboard import rostered_forget
 from tickets.errors import ApplicationError, invalid
 
 
@@ -388,4 +389,5 @@ def roster_copy(*, source: date, target: date) -> int:
         if (entry.shift_id, entry.person_id) not in existing
     ]
     RosterEntry.objects.bulk_create(added)
+    rostered_forget(day=target, shift_ids={entry.shift_id for entry in added})
     return len(added)

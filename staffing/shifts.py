@@ -9,22 +9,25 @@ from django.utils import timezone
 
 from staffing.models import RosterEntry, ShiftTemplate
 
-_HANDOVERS_KEY = "staffing:handovers"
+_HANDOVERS_KEY = "staffing:handover-shifts"
 # Every process reads the templates again this often at most; an edit here clears it at once.
 _HANDOVERS_TTL = 60
 
 
+def handover_shifts() -> list[ShiftTemplate]:
+    """Return the active handover shifts, earliest start first."""
+    shifts = cache.get(_HANDOVERS_KEY)
+    if shifts is None:
+        shifts = list(
+            ShiftTemplate.objects.filter(active=True, handover=True).order_by("starts_at")
+        )
+        cache.set(_HANDOVERS_KEY, shifts, timeout=_HANDOVERS_TTL)
+    return shifts
+
+
 def handover_times() -> list[time]:
     """Return the starts of the active handover shifts: the centre's shift changes."""
-    times = cache.get(_HANDOVERS_KEY)
-    if times is None:
-        times = list(
-            ShiftTemplate.objects.filter(active=True, handover=True)
-            .order_by("starts_at")
-            .values_list("starts_at", flat=True)
-        )
-        cache.set(_HANDOVERS_KEY, times, timeout=_HANDOVERS_TTL)
-    return times
+    return [shift.starts_at for shift in handover_shifts()]
 
 
 def handovers_forget(**kwargs) -> None:
@@ -70,7 +73,7 @@ def shift_now(at: datetime) -> tuple[ShiftTemplate, date] | None:
     """Return the handover shift working at ``at`` and the day it started on."""
     local = timezone.localtime(at).date()
     found = None
-    for shift in ShiftTemplate.objects.filter(active=True, handover=True):
+    for shift in handover_shifts():
         for day in (local - timedelta(days=1), local):
             window = shift_window(shift, day)
             if window.contains(at) and (found is None or window.start > found[2]):

@@ -5,7 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from callcentre.hooks import call_event, seat_agent_register
 from staffing.backends import permissions_forget
-from staffing.models import ShiftTemplate, User
+from staffing.models import RosterEntry, ShiftTemplate, User, WallboardThreshold
 from tickets.shifts import shift_changes_register
 
 
@@ -24,6 +24,7 @@ def _call_event(call, event, at, agent, **kwargs) -> None:
 def connect() -> None:
     from staffing.selectors import seat_agent
     from staffing.shifts import handover_times, handovers_forget
+    from staffing.wallboard import roster_entry_changed, thresholds_forget
 
     for relation in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(_changed, sender=relation, dispatch_uid=f"forget-{relation.__name__}")
@@ -33,6 +34,10 @@ def connect() -> None:
     shift_changes_register(handover_times)
     for signal in (post_save, post_delete):
         signal.connect(handovers_forget, sender=ShiftTemplate, dispatch_uid=f"shifts-{signal}")
+        signal.connect(
+            thresholds_forget, sender=WallboardThreshold, dispatch_uid=f"thresholds-{signal}"
+        )
+        signal.connect(roster_entry_changed, sender=RosterEntry, dispatch_uid=f"roster-{signal}")
 
     # The switch names extensions: the agent at one is whoever is signed into its seat.
     seat_agent_register(seat_agent)

@@ -7,20 +7,29 @@ once it is answered or given up; the service level is the share of them answered
 the chosen number of seconds.
 """
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
-    Avg,
+    Case,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Min,
-    OuterRef,
     Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
 )
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,9 +39,9 @@ from staffing.models import (
     RosterEntry,
     RosterRole,
     Seat,
-    SeatSession,
     StatusSpell,
     WallboardThreshold,
+    full_name,
 )
 from staffing.shifts import shift_now
 
@@ -41,6 +50,11 @@ Figure = WallboardThreshold.Figure
 # caller still waiting.
 QUEUE_HORIZON = timedelta(hours=2)
 AGENT_ROLES = (RosterRole.AGENT, RosterRole.FLOATING_AGENT)
+# How long a process keeps what barely changes: the thresholds, and the figures of the calls
+# that rang before the queue horizon (their waits are over; only a call longer than that,
+# ending, or a switch replaying old events, changes them, and then for a minute at most).
+KEPT_SECONDS = 60
+_THRESHOLDS_KEY = "staffing:wallboard-thresholds"
 
 
 @dataclass(frozen=True)
@@ -82,11 +96,18 @@ class StatusCount:
     count: int
 
 
-@dataclass(frozen=True)
-class SeatRow:
-    seat: Seat
-    session: SeatSession | None
-    spell: StatusSpell | None
+class SeatRow(NamedTuple):
+    """A seat, the agent signed in at it ("" when free) and their status and its seconds."""
+
+    pk: int
+    label: str
+    extension: str
+    floating: bool
+    switched_on: bool
+    agent_id: int | None
+    agent: str
+    status: str
+    status_seconds: float | None
 
 
 @dataclass
@@ -138,106 +159,271 @@ class Board:
         ]
 
 
-def _seconds(delta: timedelta | None) -> float | None:
-    return None if delta is None else delta.total_seconds()
+def _average(total: timedelta | None, count: int) -> float | None:
+    return total.total_seconds() / count if count and total is not None else None
 
 
-def _call_figures(row: dict, prefix: str) -> CallFigures:
-    return CallFigures(
-        offered=row[f"{prefix}_offered"],
-        answered=row[f"{prefix}_answered"],
-        abandoned=row[f"{prefix}_abandoned"],
-        answered_within=row[f"{prefix}_within"],
-        asa_seconds=_seconds(row[f"{prefix}_asa"]),
-        aht_seconds=_seconds(row[f"{prefix}_aht"]),
-    )
+@dataclass(frozen=True)
+class Calls:
+    """The calls on the board: today's and this hour's, and the queue now."""
+
+    today: CallFigures
+    hour: CallFigures
+    waiting: int
+    longest_wait_seconds: float | None
 
 
-def call_figures(*, now: datetime, within: int) -> tuple[CallFigures, CallFigures]:
-    """Return today's and this hour's calls, in one read of the ringing index."""
+# The groups calls are read in: this hour's, today's before it, and (for the queue only)
+# those that rang before today.
+HOUR, EARLIER_TODAY, BEFORE_TODAY = 2, 1, 0
+
+
+def calls_now(*, now: datetime, within: int) -> Calls:
+    """Return today's and this hour's calls, and the calls waiting now.
+
+    The calls since the whole hour before the queue horizon are read on every call, in one
+    read of the ringing index, grouped by when they rang, so each row is weighed against one
+    set of filters; the day's earlier calls, whose waits are over, are read once a minute
+    (``KEPT_SECONDS``).
+    """
     local = timezone.localtime(now)
     day_start = timezone.make_aware(datetime.combine(local.date(), time.min))
     hour_start = local.replace(minute=0, second=0, microsecond=0)
+    queue_since = now - QUEUE_HORIZON
+    settled = max(
+        day_start, timezone.localtime(queue_since).replace(minute=0, second=0, microsecond=0)
+    )
+    recent = _recent_read(within).run(
+        since=min(settled, queue_since),
+        until=now,
+        day_start=day_start,
+        hour_start=hour_start,
+        queue_since=queue_since,
+    )
+    hour = recent.get(HOUR)
+    today = [hour, recent.get(EARLIER_TODAY)]
+    if settled > day_start:
+        key = f"staffing:settled-calls:{day_start.isoformat()}:{settled.isoformat()}:{within}"
+        earlier = cache.get(key)
+        if earlier is None:
+            calls = _inbound().filter(ringing_at__gte=day_start, ringing_at__lt=settled)
+            rows = _call_groups(calls, day_start=day_start, hour_start=hour_start, within=within)
+            earlier = {row.pop("period"): row for row in rows}.get(EARLIER_TODAY)
+            cache.set(key, earlier, timeout=KEPT_SECONDS)
+        today.append(earlier)
+    oldest = min((group["oldest"] for group in recent.values() if group["oldest"]), default=None)
+    return Calls(
+        today=_figures(*today),
+        hour=_figures(hour),
+        waiting=sum(group["waiting"] for group in recent.values()),
+        longest_wait_seconds=None if oldest is None else (now - oldest).total_seconds(),
+    )
+
+
+def _inbound() -> QuerySet[Call]:
+    return Call.objects.filter(direction=Call.Direction.INBOUND, ringing_at__isnull=False)
+
+
+def _call_groups(
+    calls: QuerySet[Call],
+    *,
+    day_start: datetime,
+    hour_start: datetime,
+    within: int,
+    queue_since: datetime | None = None,
+) -> QuerySet[Call]:
+    """Return the figures of ``calls`` by when they rang (``period``: ``HOUR``,
+    ``EARLIER_TODAY`` or ``BEFORE_TODAY``) and, with ``queue_since``, how many that rang
+    after it are waiting and since when: in one read of the ringing index."""
     answered = Q(answered_at__isnull=False)
-    abandoned = Q(abandoned=True, answered_at__isnull=True)
     wait = ExpressionWrapper(F("answered_at") - F("ringing_at"), output_field=DurationField())
     talk = ExpressionWrapper(F("ended_at") - F("answered_at"), output_field=DurationField())
-    aggregates = {}
-    for prefix, since in (("today", Q()), ("hour", Q(ringing_at__gte=hour_start))):
-        aggregates |= {
-            f"{prefix}_offered": Count("ringing_at", filter=since),
-            f"{prefix}_answered": Count("ringing_at", filter=since & answered),
-            f"{prefix}_abandoned": Count("ringing_at", filter=since & abandoned),
-            f"{prefix}_within": Count(
-                "ringing_at",
-                filter=since
-                & answered
-                & Q(answered_at__lte=F("ringing_at") + timedelta(seconds=within)),
-            ),
-            f"{prefix}_asa": Avg(wait, filter=since & answered),
-            f"{prefix}_aht": Avg(talk, filter=since & answered & Q(ended_at__isnull=False)),
+    talked = answered & Q(ended_at__isnull=False)
+    figures = {
+        "offered": Count("ringing_at"),
+        "answered": Count("ringing_at", filter=answered),
+        # (Named apart from the fields: a later filter on ``abandoned`` means the field.)
+        "abandons": Count("ringing_at", filter=Q(abandoned=True, answered_at__isnull=True)),
+        "within": Count(
+            "ringing_at",
+            filter=answered & Q(answered_at__lte=F("ringing_at") + timedelta(seconds=within)),
+        ),
+        "wait": Sum(wait, filter=answered),
+        "talk": Sum(talk, filter=talked),
+        "talked": Count("ringing_at", filter=talked),
+    }
+    if queue_since is not None:
+        waiting = Q(
+            answered_at__isnull=True,
+            ended_at__isnull=True,
+            abandoned=False,
+            ringing_at__gt=queue_since,
+        )
+        figures |= {
+            "waiting": Count("ringing_at", filter=waiting),
+            "oldest": Min("ringing_at", filter=waiting),
         }
-    row = Call.objects.filter(
-        direction=Call.Direction.INBOUND,
-        ringing_at__isnull=False,
-        ringing_at__gte=day_start,
-        ringing_at__lte=now,
-    ).aggregate(**aggregates)
-    return _call_figures(row, "today"), _call_figures(row, "hour")
+    period = Case(
+        When(ringing_at__gte=hour_start, then=Value(HOUR)),
+        When(ringing_at__gte=day_start, then=Value(EARLIER_TODAY)),
+        default=Value(BEFORE_TODAY),
+    )
+    return calls.annotate(period=period).order_by().values("period").annotate(**figures)
 
 
-def queue_now(*, now: datetime) -> tuple[int, float | None]:
-    """Return the calls waiting now and how long the longest has waited, in seconds."""
-    row = Call.objects.filter(
-        direction=Call.Direction.INBOUND,
-        ringing_at__isnull=False,
-        answered_at__isnull=True,
-        ended_at__isnull=True,
-        abandoned=False,
-        ringing_at__gt=now - QUEUE_HORIZON,
-        ringing_at__lte=now,
-    ).aggregate(waiting=Count("ringing_at"), oldest=Min("ringing_at"))
-    oldest = row["oldest"]
-    return row["waiting"], None if oldest is None else (now - oldest).total_seconds()
+@dataclass(frozen=True)
+class _CompiledRead:
+    """The read of the recent calls, compiled once: the same SQL every time but for its
+    moments, which the ORM takes longer to compile than the database to run. It was compiled
+    with a stand-in for each moment; ``run`` puts the real ones in their places."""
+
+    sql: str
+    params: tuple
+    moments: dict[int, str]  # the place of each moment among the parameters
+    compiler: SQLCompiler
+    converters: dict
+    names: list[str]
+
+    def run(self, **moments: datetime) -> dict[int, dict]:
+        params = list(self.params)
+        for place, name in self.moments.items():
+            params[place] = connection.ops.adapt_datetimefield_value(moments[name])
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        groups = (dict(zip(self.names, row, strict=True)) for row in rows)
+        return {group.pop("period"): group for group in groups}
 
 
-def agents_by_status(spells: list[StatusSpell]) -> dict[str, int]:
+@functools.cache
+def _recent_read(within: int) -> _CompiledRead:
+    stand_ins = {
+        name: datetime(2000, 1, 1, second=n, tzinfo=UTC)
+        for n, name in enumerate(("since", "until", "day_start", "hour_start", "queue_since"))
+    }
+    calls = _inbound().filter(
+        ringing_at__gte=stand_ins["since"], ringing_at__lte=stand_ins["until"]
+    )
+    query = _call_groups(
+        calls,
+        day_start=stand_ins["day_start"],
+        hour_start=stand_ins["hour_start"],
+        within=within,
+        queue_since=stand_ins["queue_since"],
+    ).query
+    compiler = query.get_compiler(using=Call.objects.db)
+    sql, params = compiler.as_sql()
+    adapted = {connection.ops.adapt_datetimefield_value(v): k for k, v in stand_ins.items()}
+    moments = {place: adapted[value] for place, value in enumerate(params) if value in adapted}
+    if sorted(set(moments.values())) != sorted(stand_ins):
+        raise RuntimeError(f"the recent calls' read lost a moment: {sql}")
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    names = [alias for _column, _sql, alias in compiler.select]
+    return _CompiledRead(sql, tuple(params), moments, compiler, converters, names)
+
+
+def _figures(*groups: dict | None) -> CallFigures:
+    """Add the groups of calls up into one period's figures (None: a group without calls)."""
+
+    def total(key: str):
+        values = [group[key] for group in groups if group and group[key] is not None]
+        return sum(values[1:], values[0]) if values else None
+
+    answered = total("answered")
+    return CallFigures(
+        offered=total("offered") or 0,
+        answered=answered or 0,
+        abandoned=total("abandons") or 0,
+        answered_within=total("within") or 0,
+        asa_seconds=_average(total("wait"), answered),
+        aht_seconds=_average(total("talk"), total("talked")),
+    )
+
+
+def agents_by_status(statuses: dict[int, tuple[str, datetime]]) -> dict[str, int]:
     """Return how many agents are in each status (every status, zero where none)."""
     counts = dict.fromkeys(AgentStatus.values, 0)
-    for spell in spells:
-        counts[spell.status] += 1
+    for status, _started in statuses.values():
+        counts[status] += 1
     return counts
 
 
-def rostered_missing(*, now: datetime) -> int:
-    """Return the agents rostered on the shift working now who are not at a seat."""
+def open_statuses() -> dict[int, tuple[str, datetime]]:
+    """Return each agent's status now and since when, by agent id."""
+    spells = StatusSpell.objects.filter(ended_at__isnull=True)
+    return {
+        agent: (status, started)
+        for agent, status, started in spells.values_list("agent_id", "status", "started_at")
+    }
+
+
+def rostered_missing(*, now: datetime, at_seats: set[int]) -> int:
+    """Return the agents rostered on the shift working now who are not among ``at_seats``."""
     working = shift_now(now)
     if working is None:
         return 0
     shift, day = working
-    at_seat = SeatSession.objects.filter(agent_id=OuterRef("person_id"), signed_out_at__isnull=True)
-    return (
-        RosterEntry.objects.filter(day=day, shift=shift, role__in=AGENT_ROLES)
-        .exclude(Exists(at_seat))
-        .count()
-    )
+    key = _rostered_key(day, shift.pk)
+    rostered = cache.get(key)
+    if rostered is None:
+        entries = RosterEntry.objects.filter(day=day, shift=shift, role__in=AGENT_ROLES)
+        rostered = set(entries.order_by().values_list("person_id", flat=True))
+        cache.set(key, rostered, timeout=KEPT_SECONDS)
+    return len(rostered - at_seats)
 
 
-def seat_rows(spells: list[StatusSpell]) -> list[SeatRow]:
+def _rostered_key(day: date, shift_id: int) -> str:
+    return f"staffing:rostered-agents:{day.isoformat()}:{shift_id}"
+
+
+def rostered_forget(*, day: date, shift_ids: Iterable[int]) -> None:
+    """Forget the agents kept as rostered on ``day``'s shifts (their roster changed)."""
+    cache.delete_many([_rostered_key(day, shift_id) for shift_id in shift_ids])
+
+
+def roster_entry_changed(*, instance: RosterEntry, **kwargs) -> None:
+    rostered_forget(day=instance.day, shift_ids=[instance.shift_id])
+
+
+def seat_rows(*, now: datetime, statuses: dict[int, tuple[str, datetime]]) -> list[SeatRow]:
     """Return every seat with the agent signed in at it and their status now."""
-    sessions = {
-        session.seat_id: session
-        for session in SeatSession.objects.filter(signed_out_at__isnull=True).select_related(
-            "agent"
-        )
-    }
-    spells = {spell.agent_id: spell for spell in spells}
+    seats = Seat.objects.annotate(
+        open_session=FilteredRelation("sessions", condition=Q(sessions__signed_out_at__isnull=True))
+    ).values_list(
+        "pk",
+        "label",
+        "extension",
+        "floating",
+        "switched_on",
+        "open_session__agent_id",
+        "open_session__agent__username",
+        "open_session__agent__first_name",
+        "open_session__agent__last_name",
+    )
     rows = []
-    for seat in Seat.objects.all():
-        session = sessions.get(seat.pk)
-        spell = spells.get(session.agent_id) if session is not None else None
-        rows.append(SeatRow(seat, session, spell))
+    for pk, label, extension, floating, switched_on, agent, username, first, last in seats:
+        name = (full_name(first, last) or username) if agent else ""
+        status, started = statuses.get(agent, ("", None)) if agent else ("", None)
+        seconds = (now - started).total_seconds() if started else None
+        rows.append(
+            SeatRow(pk, label, extension, floating, switched_on, agent, name, status, seconds)
+        )
     return rows
+
+
+def wallboard_thresholds() -> dict[str, WallboardThreshold]:
+    """Return the thresholds by figure (kept a minute; an edit here clears them at once)."""
+    thresholds = cache.get(_THRESHOLDS_KEY)
+    if thresholds is None:
+        thresholds = {threshold.figure: threshold for threshold in WallboardThreshold.objects.all()}
+        cache.set(_THRESHOLDS_KEY, thresholds, timeout=KEPT_SECONDS)
+    return thresholds
+
+
+def thresholds_forget(**kwargs) -> None:
+    cache.delete(_THRESHOLDS_KEY)
 
 
 def level_of(threshold: WallboardThreshold, value: float | None) -> str:
@@ -253,36 +439,36 @@ def level_of(threshold: WallboardThreshold, value: float | None) -> str:
     return "amber" if value > threshold.amber else ""
 
 
-def board(*, now: datetime, within: int, seats: bool = True) -> Board:
+def board(*, now: datetime, within: int) -> Board:
     """Return the wallboard at ``now``, its service level counted within ``within`` s."""
-    today, hour = call_figures(now=now, within=within)
-    waiting, longest = queue_now(now=now)
-    # The open spells: the status of every agent now, read once for the counts and seats.
-    spells = list(StatusSpell.objects.filter(ended_at__isnull=True))
+    calls = calls_now(now=now, within=within)
+    # The status of every agent now, read once for the counts and the seats.
+    statuses = open_statuses()
+    seats = seat_rows(now=now, statuses=statuses)
     result = Board(
         now=now,
         within=within,
-        waiting=waiting,
-        longest_wait_seconds=longest,
-        today=today,
-        hour=hour,
-        agents=agents_by_status(spells),
-        missing=rostered_missing(now=now),
-        seats=seat_rows(spells) if seats else [],
+        waiting=calls.waiting,
+        longest_wait_seconds=calls.longest_wait_seconds,
+        today=calls.today,
+        hour=calls.hour,
+        agents=agents_by_status(statuses),
+        missing=rostered_missing(now=now, at_seats={row.agent_id for row in seats}),
+        seats=seats,
     )
     # (where the board shows it, the figure whose thresholds colour it, its value)
     values = [
-        ("calls_waiting", Figure.CALLS_WAITING, waiting),
-        ("longest_wait", Figure.LONGEST_WAIT, longest),
+        ("calls_waiting", Figure.CALLS_WAITING, calls.waiting),
+        ("longest_wait", Figure.LONGEST_WAIT, calls.longest_wait_seconds),
     ]
-    for prefix, figures in (("today", today), ("hour", hour)):
+    for prefix, figures in (("today", calls.today), ("hour", calls.hour)):
         values += [
             (f"{prefix}_answer_rate", Figure.ANSWER_RATE, figures.answer_rate),
             (f"{prefix}_service_level", Figure.SERVICE_LEVEL, figures.service_level),
             (f"{prefix}_asa", Figure.ASA, figures.asa_seconds),
             (f"{prefix}_aht", Figure.AHT, figures.aht_seconds),
         ]
-    thresholds = {threshold.figure: threshold for threshold in WallboardThreshold.objects.all()}
+    thresholds = wallboard_thresholds()
     for key, figure, value in values:
         if figure in thresholds:
             result.levels[key] = level_of(thresholds[figure], value)

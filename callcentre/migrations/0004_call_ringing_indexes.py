@@ -17,8 +17,4 @@ class Migration(migrations.Migration):
             model_name='call',
             index=models.Index(condition=models.Q(('direction', 'inbound'), ('ringing_at__isnull', False)), fields=['ringing_at'], include=('answered_at', 'ended_at', 'abandoned'), name='call_ringing_idx'),
         ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('abandoned', False), ('answered_at__isnull', True), ('direction', 'inbound'), ('ended_at__isnull', True), ('ringing_at__isnull', False)), fields=['ringing_at'], name='call_waiting_idx'),
-        ),
     ]

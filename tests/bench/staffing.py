@@ -1,11 +1,13 @@
-"""The staffing benchmark: Erlang C's requirement for a day of 48 half-hour intervals, and
-Erlang A's for the same day with callers who hang up.
+"""The staffing benchmark: Erlang C's requirement for a day of 48 half-hour intervals,
+Erlang A's for the same day with callers who hang up, and the wallboard's live partial with
+a million calls.
 
 ``scripts/bench.sh --suite staffing`` sizes a day of 48 intervals at 2,000 calls each (200
 erlangs at a 180 s handle time, some 220 agents an interval) for 80 % in 20 s with an
 occupancy cap and shrinkage, the way the planning page does, and times the whole day over
 many repetitions: first by Erlang C, then by Erlang A with callers patient for a minute on
-average. It needs no database. Results go to ``tests/bench/results/staffing.md``.
+average. Then it times the wallboard (``tests.bench.wallboard``) on its own database.
+Results go to ``tests/bench/results/staffing.md``.
 """
 
 import argparse
@@ -17,9 +19,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "tests" / "bench" / "results" / "staffing.md"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench_staffing"
+QUIET_CORES = 0.25
 TARGET_MS = 50.0
 INTERVALS = 48
 CALLS = 2000
@@ -43,13 +48,15 @@ def _day() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench.sh --suite staffing")
-    parser.add_argument("--repeat", type=int, default=200, help="days sized (%(default)s)")
-    parser.add_argument("--quiet-wait", type=float, help="accepted for --suite all; unused")
-    parser.add_argument("--fresh", action="store_true", help="accepted for --suite all; unused")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callcentre.settings")
+    args = _arguments(argv)
+    from tests.bench.run import _environment
+
+    _environment(args)
+    import django
+
+    django.setup()
     from staffing import erlang
+    from tests.bench import wallboard
 
     day = _day()
     erlang.required(**day[0])  # warm up
@@ -78,11 +85,81 @@ def main(argv: list[str] | None = None) -> int:
         f"- {args.repeat} days sized by Erlang A: p50 **{patient_p50:.2f} ms**,"
         f" p95 **{patient_p95:.2f} ms**, max {patient_runs[-1]:.2f} ms for the whole day"
         f" (target ≤ {TARGET_MS:.0f} ms): {patient_verdict}",
-        "",
     ]
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    sys.stdout.write("\n".join(lines))
-    return 0 if verdict == patient_verdict == "PASS" else 1
+    sys.stdout.write("\n".join(lines) + "\n")
+    passed = verdict == patient_verdict == "PASS"
+    if args.calls:
+        board = _wallboard(args)
+        lines += wallboard.wallboard_lines(board)
+        sys.stdout.write("\n".join(wallboard.wallboard_lines(board)) + "\n")
+        passed = passed and board.passed
+    RESULTS.write_text("\n".join([*lines, ""]), encoding="utf-8")
+    return 0 if passed else 1
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench.sh --suite staffing", description=__doc__)
+    add = parser.add_argument
+    add("--repeat", type=int, default=200, help="days sized (%(default)s)")
+    add(
+        "--calls",
+        type=int,
+        default=1_000_000,
+        help="calls in all; 0 skips the wallboard (%(default)s)",
+    )
+    add("--today", type=int, default=12_000, help="calls of the day by 16:40 (%(default)s)")
+    add("--days", type=int, default=90, help="days the other calls spread over (%(default)s)")
+    add("--requests", type=int, default=1000, help="measured wallboard requests (%(default)s)")
+    add("--warmup", type=int, default=100, help="unmeasured requests first (%(default)s)")
+    add("--rounds", type=int, default=4, help="measured rounds (%(default)s)")
+    add(
+        "--quiet-wait",
+        type=float,
+        default=10,
+        help="before each round, wait up to this many seconds for other work on the machine "
+        "to use under a quarter of a core (%(default)s)",
+    )
+    add("--fresh", action="store_true", help="drop and reload the database even if reusable")
+    add(
+        "--database-url",
+        default=os.environ.get("BENCH_STAFFING_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="the wallboard's database, dropped and recreated; its name must contain 'bench' "
+        "(%(default)s)",
+    )
+    args = parser.parse_args(argv)
+    if "bench" not in urlparse(args.database_url).path:
+        parser.error("--database-url must name a database with 'bench' in it: it is dropped")
+    return args
+
+
+def _say(message: str) -> None:
+    print(f"[bench staffing {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def _quiet(max_seconds: float) -> None:
+    from tests.bench.load import wait_for_quiet
+
+    if max_seconds <= 0:
+        return
+    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
+    if cores >= QUIET_CORES:
+        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+
+
+def _wallboard(args: argparse.Namespace):
+    from tests.bench import wallboard
+
+    dataset = wallboard.wallboard_dataset_prepare(
+        calls=args.calls, today=args.today, days=args.days, fresh=args.fresh, log=_say
+    )
+    _say(f"the wallboard: {args.requests} requests in {args.rounds} rounds")
+    return wallboard.wallboard_measure(
+        dataset,
+        requests=args.requests,
+        warmup=args.warmup,
+        rounds=args.rounds,
+        quiet=lambda: _quiet(args.quiet_wait),
+    )
 
 
 def _time(erlang: ModuleType, day: list[dict], repeat: int) -> tuple[list[float], list]:

@@ -17,7 +17,7 @@ from staffing.models import (
     WallboardThreshold,
 )
 from staffing.roles import Role
-from staffing.wallboard import board
+from staffing.wallboard import KEPT_SECONDS, board
 from tests.conftest import T0
 from tests.staffing.factories import user_with_role
 
@@ -118,8 +118,11 @@ def test_the_figures_turn_amber_and_red_at_their_thresholds(morning, clock):
     assert levels["today_asa"] == "amber"  # 16.25 s, amber above 15
     assert levels["today_aht"] == ""
 
-    WallboardThreshold.objects.filter(figure="longest_wait").update(amber=100, red=150)
-    WallboardThreshold.objects.filter(figure="answer_rate").update(amber=85, red=75)
+    # An edit in the administration counts at once.
+    for figure, amber, red in (("longest_wait", 100, 150), ("answer_rate", 85, 75)):
+        threshold = WallboardThreshold.objects.get(figure=figure)
+        threshold.amber, threshold.red = amber, red
+        threshold.save()
     levels = board(now=NOW, within=15).levels
     assert (levels["longest_wait"], levels["today_answer_rate"]) == ("amber", "amber")
 
@@ -135,11 +138,59 @@ def test_the_board_costs_the_same_few_queries_however_many_calls(
     morning, clock, django_assert_max_num_queries
 ):
     clock.move_to(NOW)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         board(now=NOW, within=15)
     Call.objects.bulk_create(_call("09:01:00", answer=3, talk=100) for _ in range(200))
-    with django_assert_max_num_queries(8):
+    # The thresholds and the calls before the queue horizon are kept a minute.
+    with django_assert_max_num_queries(6):
         assert board(now=NOW, within=15).hour.answered == 202
+
+
+def test_the_calls_before_the_queue_horizon_are_read_again_after_a_minute(morning, clock):
+    clock.move_to(NOW)
+    assert board(now=NOW, within=15).today.offered == 8
+    # A call that rang at 06:30 and reached the centre late, from a switch catching up.
+    Call.objects.create(ringing_at=T0.replace(hour=6, minute=30), abandoned=True)
+
+    assert board(now=NOW, within=15).today.offered == 8
+    later = NOW + timedelta(seconds=KEPT_SECONDS + 1)
+    clock.move_to(later)
+    assert board(now=later, within=15).today.offered == 9
+    assert board(now=later, within=15).today.abandoned == 2
+
+
+def test_a_roster_change_counts_on_the_board_at_once(morning, clock):
+    clock.move_to(NOW)
+    assert board(now=NOW, within=15).missing == 1
+    day = ShiftTemplate.objects.get(code="day")
+    late = services.roster_add(
+        day=T0.date(), shift=day, person=user_with_role(Role.AGENT), role=RosterRole.AGENT
+    )
+    assert board(now=NOW, within=15).missing == 2
+    services.roster_remove(entry=late)
+    assert board(now=NOW, within=15).missing == 1
+    # Copying a roster adds its entries in one statement, without a save of each.
+    RosterEntry.objects.filter(day=T0.date()).delete()
+    RosterEntry.objects.create(
+        day=T0.date() - timedelta(days=7),
+        shift=day,
+        person=user_with_role(Role.AGENT),
+        role=RosterRole.AGENT,
+    )
+    assert board(now=NOW, within=15).missing == 0
+    services.roster_copy(source=T0.date() - timedelta(days=7), target=T0.date())
+    assert board(now=NOW, within=15).missing == 1
+
+
+def test_the_figures_add_up_across_the_horizon_as_the_day_goes_on(morning, clock):
+    """At 11:10 the calls before 09:00 are kept and the later ones read again; together they
+    give the figures of the hand-checked morning."""
+    later = T0.replace(hour=11, minute=10)
+    clock.move_to(later)
+    today = board(now=later, within=15).today
+    assert (today.offered, today.answered, today.abandoned) == (8, 4, 1)
+    assert (today.asa_seconds, today.aht_seconds) == (16.25, 200)
+    assert board(now=later, within=15).today.answered_within == 2
 
 
 class TestPages:
