@@ -16,7 +16,10 @@
 # `scripts/bench.sh --suite alerts --help`). `--suite reports` benchmarks the shift, daily,
 # weekly and monthly reports' figures (a month of 1.5M tickets and five months before it at a
 # quarter of the volume; results in tests/bench/results/reports.md; see
-# `scripts/bench.sh --suite reports --help`); `--suite all` runs all six.
+# `scripts/bench.sh --suite reports --help`). `--suite staffing` sizes a day by Erlang C and
+# Erlang A, then times the wallboard's live partial (1M calls, 300 seats; results in
+# tests/bench/results/staffing.md; see `scripts/bench.sh --suite staffing --help`);
+# `--suite all` runs all seven.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

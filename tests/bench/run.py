@@ -6,7 +6,7 @@ tickets|intake|board|followups|alerts|reports|all] --help``.
 ``--suite followups`` runs ``tests.bench.followups`` (the callback queue and the batch job);
 ``--suite alerts`` runs ``tests.bench.alerts`` (the overdue sweep);
 ``--suite reports`` runs ``tests.bench.reports`` (the shift, daily, weekly and monthly figures);
-``--suite staffing`` runs ``tests.bench.staffing`` (Erlang C for a day of intervals);
+``--suite staffing`` runs ``tests.bench.staffing`` (Erlang C and A for a day, the wallboard);
 ``--suite all`` runs every suite, one after the other; the default is ticket creation:
 
 1. Make the bench database hold ``--tickets`` tickets (reused when it already does).
@@ -60,7 +60,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "(`--suite board --help`); followups: the callback queue and the batch job\n"
         "(`--suite followups --help`); alerts: the overdue sweep (`--suite alerts --help`);\n"
         "reports: the shift, daily, weekly and monthly figures (`--suite reports --help`);\n"
-        "staffing: Erlang C for a day of intervals (`--suite staffing --help`);\n"
+        "staffing: Erlang for a day and the wallboard (`--suite staffing --help`);\n"
         "all: every suite, each with its defaults (%(default)s)",
     )
     parser.add_argument(
