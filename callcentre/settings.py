@@ -116,6 +116,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Two things SQLite cannot build, which PostgreSQL does: the extra columns of the calls'
+    # ringing index (SQLite reads them from the table) and the sampling rates' uniqueness
+    # across blanks. Known and accepted for the embedded default; not a warning at each start.
+    SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "staffing.User"

@@ -155,7 +155,7 @@ def calls_chart(calls: Calls, *, span: Span, label: str) -> SafeString:
     )
     if calls.has_forecast:
         chart.add(
-            _("Forecast: same weekday, last 4 weeks"),
+            _("Forecast: the staffing plan's"),
             [
                 None
                 if slot.forecast is None

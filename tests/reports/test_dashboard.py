@@ -281,7 +281,7 @@ def test_the_page_shows_the_figures_and_the_charts_in_english(client, centre, mo
 
     assert page.count("<svg") == 4
     assert 'role="img" aria-label="Inbound calls per hour today, against the forecast"' in page
-    assert "Forecast: same weekday, last 4 weeks" in page
+    assert "Forecast: the staffing plan's" in page
     assert "35.3%" in page
     assert "66.7%" in page
     assert 'id="heat-table"' in page
@@ -312,7 +312,7 @@ def test_an_empty_day_says_so(client, centre, clock):
     assert page.count("<svg") == 0
     for empty in (
         "No call has come in yet today.",
-        "No forecast yet: no call was logged on the same weekday in the last 4 weeks.",
+        "No forecast yet: the forecast learns from whole days of calls of the same kind (the same weekday, or holidays) before this one.",
         "No ticket has come in yet today.",
         "No deadline has fallen due yet.",
         "No callback has been done yet today.",
