@@ -129,13 +129,10 @@ def _intake_call(*, agent, call: Call | None, channel: str, phone: str) -> Call:
         if call.outcome and call.outcome != Call.Outcome.ABANDONED:
             raise ApplicationError(_("This call has already been dealt with."), code="conflict")
         return call
-    now = timezone.now()
+    # It never rang at the switch: no ringing time, so the queue's figures (the wallboard,
+    # the forecast, the handle time the plan uses) count the switch's calls alone.
     return Call.objects.create(
-        channel=channel,
-        caller_number=phone,
-        agent=agent,
-        ringing_at=now,
-        answered_at=now,
+        channel=channel, caller_number=phone, agent=agent, answered_at=timezone.now()
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import translation
 
 from callcentre.models import Call
+from callcentre.services import intake_answer_on_call
 from staffing import services
 from staffing.models import (
     AgentStatus,
@@ -157,6 +158,16 @@ def test_the_calls_before_the_queue_horizon_are_read_again_after_a_minute(mornin
     clock.move_to(later)
     assert board(now=later, within=15).today.offered == 9
     assert board(now=later, within=15).today.abandoned == 2
+
+
+def test_a_call_logged_by_hand_is_not_a_call_of_the_queue(morning, centre, clock):
+    """It never rang at the switch: its wait and handle time are unknown, not nought."""
+    clock.move_to(NOW)
+    intake_answer_on_call(agent=centre.agent, phone="13812345678", faq_entries=[], notes="已答复")
+
+    shown = board(now=NOW, within=15)
+    assert (shown.today.offered, shown.hour.offered) == (8, 4)
+    assert shown.hour.aht_seconds == 300
 
 
 def test_a_roster_change_counts_on_the_board_at_once(morning, clock):
