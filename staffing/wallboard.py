@@ -50,9 +50,10 @@ Figure = WallboardThreshold.Figure
 # caller still waiting.
 QUEUE_HORIZON = timedelta(hours=2)
 AGENT_ROLES = (RosterRole.AGENT, RosterRole.FLOATING_AGENT)
-# How long a process keeps what barely changes: the thresholds, and the figures of the calls
-# that rang before the queue horizon (their waits are over; only a call longer than that,
-# ending, or a switch replaying old events, changes them, and then for a minute at most).
+# How long a process keeps what barely changes: the thresholds and the agents rostered now
+# (an edit clears them at once), and the figures of the calls that rang before the queue
+# horizon (their waits are over; only a call longer than that ending, or a switch replaying
+# old events, changes them, and then for a minute at most).
 KEPT_SECONDS = 60
 _THRESHOLDS_KEY = "staffing:wallboard-thresholds"
 
@@ -181,9 +182,9 @@ HOUR, EARLIER_TODAY, BEFORE_TODAY = 2, 1, 0
 def calls_now(*, now: datetime, within: int) -> Calls:
     """Return today's and this hour's calls, and the calls waiting now.
 
-    The calls since the whole hour before the queue horizon are read on every call, in one
-    read of the ringing index, grouped by when they rang, so each row is weighed against one
-    set of filters; the day's earlier calls, whose waits are over, are read once a minute
+    The calls since the whole hour before the queue horizon are read at every refresh, in
+    one read of the ringing index, grouped by when they rang, so each row is weighed against
+    one set of filters; the day's earlier calls, whose waits are over, are read once a minute
     (``KEPT_SECONDS``).
     """
     local = timezone.localtime(now)
@@ -315,7 +316,10 @@ def _recent_read(within: int) -> _CompiledRead:
     ).query
     compiler = query.get_compiler(using=Call.objects.db)
     sql, params = compiler.as_sql()
-    adapted = {connection.ops.adapt_datetimefield_value(v): k for k, v in stand_ins.items()}
+    adapted = {
+        connection.ops.adapt_datetimefield_value(stand_in): name
+        for name, stand_in in stand_ins.items()
+    }
     moments = {place: adapted[value] for place, value in enumerate(params) if value in adapted}
     if sorted(set(moments.values())) != sorted(stand_ins):
         raise RuntimeError(f"the recent calls' read lost a moment: {sql}")

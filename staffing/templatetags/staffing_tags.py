@@ -44,8 +44,9 @@ def negate(value: float) -> float:
 
 
 def _clock(seconds: float) -> str:
-    """Show the time in a status as a clock does: "4:05", "1:02:07"."""
-    minutes, second = divmod(int(seconds), 60)
+    """Show the time in a status as a clock does: "4:05", "1:02:07" (a switch's clock a little
+    ahead shows "0:00")."""
+    minutes, second = divmod(max(0, int(seconds)), 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours}:{minute:02}:{second:02}" if hours else f"{minute}:{second:02}"
 

@@ -215,6 +215,30 @@ class TestPages:
         assert 'id="seat-A-01"' in live.text
         assert "?within=20" in live.text  # it keeps polling the level chosen
 
+    def test_each_seat_shows_who_sits_there_their_status_and_for_how_long(
+        self, client, centre, morning, clock
+    ):
+        clock.move_to(NOW)
+        agent = morning[1]  # on a break since 09:00, at A-02
+        agent.first_name, agent.last_name = "<b>小</b>", "王"
+        agent.save()
+        Seat.objects.create(label="F-<9>", extension="8109", floating=True, switched_on=False)
+        client.force_login(centre.shift_leader)
+        client.cookies["django_language"] = "en"
+
+        live = client.get("/staffing/wallboard/live/").text
+
+        seat = live.split('id="seat-A-02"', 1)[1].split("</li>", 1)[0]
+        assert "王&lt;b&gt;小&lt;/b&gt;" in seat
+        assert 'class="agent-status status-break">Break</span>' in seat
+        assert ">30:00</span>" in seat
+        assert "<b>" not in live
+        floating = live.split('id="seat-F-&lt;9&gt;"', 1)[1].split("</li>", 1)[0]
+        assert "Switched off" in floating
+        assert 'id="switch-F-&lt;9&gt;">Switch F-&lt;9&gt; on</button>' in floating
+        switch = Seat.objects.get(label="F-<9>")
+        assert f'action="/staffing/seats/{switch.pk}/switch/"' in floating
+
     def test_a_bad_service_level_choice_falls_back_to_the_setting(self, client, centre, morning):
         client.force_login(centre.shift_leader)
         client.cookies["django_language"] = "en"
