@@ -312,7 +312,8 @@ def test_an_empty_day_says_so(client, centre, clock):
     assert page.count("<svg") == 0
     for empty in (
         "No call has come in yet today.",
-        "No forecast yet: the forecast learns from whole days of calls of the same kind (the same weekday, or holidays) before this one.",
+        "No forecast yet: the forecast learns from whole days of calls of the same kind"
+        " (the same weekday, or holidays) before this one.",
         "No ticket has come in yet today.",
         "No deadline has fallen due yet.",
         "No callback has been done yet today.",
