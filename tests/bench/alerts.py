@@ -58,7 +58,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench_alerts"
 IDLE_TARGET_MS = 200.0
 NEW_TARGET_SECONDS = 2.0
-QUIET_CORES = 0.25
 VAR_DIR = ROOT / "var" / "bench-alerts"
 # The queries of a sweep with nothing new, however many (milestone, level) pairs: the
 # policies, the departments (the windows of referred tickets), every position locked, one
@@ -205,13 +204,9 @@ def _say(message: str) -> None:
 
 
 def _quiet(max_seconds: float) -> None:
-    from tests.bench.load import wait_for_quiet
+    from tests.bench.load import wait_quietly
 
-    if max_seconds <= 0:
-        return
-    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
-    if cores >= QUIET_CORES:
-        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+    wait_quietly(max_seconds, say=_say)
 
 
 def _meter():

@@ -40,7 +40,6 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench_board"
-QUIET_CORES = 0.25
 # Requests per page timed in process (split into SQL and the rest), after as many warm-ups.
 IN_PROCESS_REQUESTS = 40
 _SERVER_TIMING = re.compile(r"\bapp;dur=([\d.]+)")
@@ -178,13 +177,9 @@ def _say(message: str) -> None:
 
 
 def _quiet(max_seconds: float) -> None:
-    from tests.bench.load import wait_for_quiet
+    from tests.bench.load import wait_quietly
 
-    if max_seconds <= 0:
-        return
-    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
-    if cores >= QUIET_CORES:
-        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+    wait_quietly(max_seconds, say=_say)
 
 
 def percentile(values: list[float], pct: float) -> float:

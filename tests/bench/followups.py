@@ -54,7 +54,6 @@ QUEUE_TARGET_P95_MS = 30.0
 BATCH_TARGET_SECONDS = 5.0
 QUEUE_PATH = "/callbacks/"
 QUEUE_INDEX = "callback_queue_idx"
-QUIET_CORES = 0.25
 # The files of this suite's processes (the file cache above all), apart from other suites'.
 VAR_DIR = ROOT / "var" / "bench-followups"
 # The queue as gunicorn serves it to the bench agent: its p95 server time is judged.
@@ -184,13 +183,9 @@ def _say(message: str) -> None:
 
 
 def _quiet(max_seconds: float) -> None:
-    from tests.bench.load import wait_for_quiet
+    from tests.bench.load import wait_quietly
 
-    if max_seconds <= 0:
-        return
-    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
-    if cores >= QUIET_CORES:
-        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+    wait_quietly(max_seconds, say=_say)
 
 
 def _meter():

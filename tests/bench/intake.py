@@ -46,7 +46,6 @@ FAQ_MIX = {"word": 40, "phrase": 30, "broad": 20, "rare": 10}
 BIG_TABLES = ("callcentre_call", "tickets_ticket", "callcentre_caller", "callcentre_calleraddress")
 HX = {"HX-Request": "true"}
 ACCESS_FORMAT = "%({x-bench}i)s %(s)s %(D)s"
-QUIET_CORES = 0.25
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,13 +156,9 @@ def _say(message: str) -> None:
 
 
 def _quiet(max_seconds: float) -> None:
-    from tests.bench.load import wait_for_quiet
+    from tests.bench.load import wait_quietly
 
-    if max_seconds <= 0:
-        return
-    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
-    if cores >= QUIET_CORES:
-        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+    wait_quietly(max_seconds, say=_say)
 
 
 # -- what is asked -------------------------------------------------------------------------

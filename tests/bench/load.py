@@ -162,6 +162,20 @@ class CpuMeter:
         return cores
 
 
+# Other work on the machine below this many cores counts as quiet.
+QUIET_CORES = 0.25
+
+
+def wait_quietly(max_seconds: float, *, say: Callable[[str], None]) -> None:
+    """Before a measured round: wait up to ``max_seconds`` for other work on the machine to
+    use under ``QUIET_CORES``, and say so when it still does (0: do not wait)."""
+    if max_seconds <= 0:
+        return
+    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
+    if cores >= QUIET_CORES:
+        say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+
+
 def wait_for_quiet(*, threshold: float, max_seconds: float) -> float:
     """Wait until the machine's other work uses under ``threshold`` cores (measured over a
     second), at most ``max_seconds``; return the last measure."""

@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench"
-# Other work on the machine below this many cores counts as quiet.
-QUIET_CORES = 0.25
 # Unmeasured seconds before each round after the first (the server is warm by then).
 ROUND_WARMUP = 1.0
 SUITES = ("tickets", "intake", "board", "followups", "alerts", "reports", "staffing", "all")
@@ -373,13 +371,9 @@ def tickets_main(argv: list[str] | None = None) -> int:
 
 
 def _quiet(max_seconds: float) -> None:
-    from tests.bench.load import wait_for_quiet
+    from tests.bench.load import wait_quietly
 
-    if max_seconds <= 0:
-        return
-    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
-    if cores >= QUIET_CORES:
-        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+    wait_quietly(max_seconds, say=_say)
 
 
 def _summary(phase: "PhaseResult") -> None:

@@ -24,7 +24,6 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "tests" / "bench" / "results" / "staffing.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench_staffing"
-QUIET_CORES = 0.25
 TARGET_MS = 50.0
 INTERVALS = 48
 CALLS = 2000
@@ -137,13 +136,9 @@ def _say(message: str) -> None:
 
 
 def _quiet(max_seconds: float) -> None:
-    from tests.bench.load import wait_for_quiet
+    from tests.bench.load import wait_quietly
 
-    if max_seconds <= 0:
-        return
-    cores = wait_for_quiet(threshold=QUIET_CORES, max_seconds=max_seconds)
-    if cores >= QUIET_CORES:
-        _say(f"the machine is still busy ({cores:.2f} cores used by other work); going on")
+    wait_quietly(max_seconds, say=_say)
 
 
 def _wallboard(args: argparse.Namespace):

@@ -288,7 +288,8 @@ def wallboard_dataset_prepare(
         ):
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM django_session")
-            log(f"reusing {calls:,} calls; the bench clock is {recorded['clock']:%Y-%m-%d %H:%M}")
+            clock = recorded["clock"].astimezone(BEIJING)
+            log(f"reusing {calls:,} calls; the bench clock is {clock:%Y-%m-%d %H:%M} (Beijing)")
             return WallboardDataset(
                 calls=calls,
                 today=today,
