@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from staffing.models import SERVICE_LEVEL_SECONDS, RosterRole, Seat, ShiftTemplate, User
@@ -22,14 +23,15 @@ class StatusForm(Form):
 
 
 class WallboardForm(Form):
-    within = forms.TypedChoiceField(
-        label=_("Service level within"),
-        choices=[
-            (seconds, _("%(seconds)s s") % {"seconds": seconds})
+    within = forms.TypedChoiceField(label=_("Service level within"), coerce=int)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Worded when the page is drawn, in the language of whoever reads it.
+        self.fields["within"].choices = [
+            (seconds, gettext("%(seconds)s s") % {"seconds": seconds})
             for seconds in SERVICE_LEVEL_SECONDS
-        ],
-        coerce=int,
-    )
+        ]
 
 
 class DayForm(Form):

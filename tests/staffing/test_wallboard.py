@@ -239,6 +239,13 @@ class TestPages:
         switch = Seat.objects.get(label="F-<9>")
         assert f'action="/staffing/seats/{switch.pk}/switch/"' in floating
 
+    def test_the_service_level_choices_are_worded_in_the_readers_language(self, client, centre):
+        client.force_login(centre.shift_leader)
+        client.cookies["django_language"] = "en"
+        assert '<option value="20">20 s</option>' in client.get("/staffing/wallboard/").text
+        client.cookies["django_language"] = "zh-hans"
+        assert '<option value="20">20 秒</option>' in client.get("/staffing/wallboard/").text
+
     def test_a_bad_service_level_choice_falls_back_to_the_setting(self, client, centre, morning):
         client.force_login(centre.shift_leader)
         client.cookies["django_language"] = "en"
