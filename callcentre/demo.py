@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from callcentre.models import FaqEntry
+from callcentre.models import FaqEntry, Open311Partner, Open311Service
+from callcentre.open311.services import partner_issue
 from callcentre.services import intake_ticket_create
 from dispatch.models import Community, Crew, CrewMembership, Department, District
 from followups.demo import followups_demo
@@ -214,6 +215,10 @@ def demo_logins() -> list[tuple[str, str]]:
     ]
 
 
+# The demo's Open311 partner (the WeChat account) files requests with this key.
+DEMO_OPEN311_KEY = "demo-wechat-open311-key"
+
+
 class DemoBuilder:
     def __init__(self, *, seed: int, days: int, per_day: int, now: datetime) -> None:
         self.random = random.Random(seed)
@@ -240,6 +245,18 @@ class DemoBuilder:
                     "sort_order": order,
                 },
             )
+        for order, fault_type in enumerate(FaultType.objects.filter(is_active=True)):
+            Open311Service.objects.get_or_create(
+                code=fault_type.code,
+                defaults={
+                    "fault_type": fault_type,
+                    "name": fault_type.name,
+                    "group": fault_type.get_category_display(),
+                    "sort_order": order,
+                },
+            )
+        if not Open311Partner.objects.exists():
+            partner_issue(name="微信公众号", channel=Channel.WECHAT, key=DEMO_OPEN311_KEY)
         for code, name, (lat, lng), communities in DISTRICTS:
             district, _ = District.objects.get_or_create(code=code, defaults={"name": name})
             for n, community in enumerate(communities):

@@ -258,3 +258,113 @@ class SpecialEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Open311Partner(models.Model):
+    """A partner that files repair requests through Open311 (the WeChat account, the app, the
+    city's 12345 hotline), with the API key it sends.
+
+    Only the key's SHA-256 is kept; the key itself is shown once, when the administrator
+    issues it. The partner's requests are made in its name by its own user (``user``), an
+    agent that never signs in.
+    """
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    key_prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("files as"),
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="open311_partner",
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        _("requests per minute"),
+        default=60,
+        help_text=_("Requests beyond this in a minute are refused with 429 until it passes."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Open311 partner")
+        verbose_name_plural = _("Open311 partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Open311Service(models.Model):
+    """A kind of request Open311 clients may file (``service_code``), and the fault type
+    the ticket is made with."""
+
+    code = models.SlugField(_("service code"), max_length=40, unique=True)
+    fault_type = models.ForeignKey(
+        "tickets.FaultType",
+        verbose_name=_("fault type"),
+        on_delete=models.PROTECT,
+        related_name="open311_services",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    keywords = models.CharField(
+        _("keywords"), max_length=200, blank=True, help_text=_("Separated by commas.")
+    )
+    group = models.CharField(_("group"), max_length=80, blank=True)
+    is_active = models.BooleanField(_("offered"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("Open311 service")
+        verbose_name_plural = _("Open311 services")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+
+class Open311Request(models.Model):
+    """A ticket filed through Open311: who filed it and what the client sent beside it."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.PROTECT,
+        related_name="open311_request",
+    )
+    partner = models.ForeignKey(
+        Open311Partner,
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    service = models.ForeignKey(
+        Open311Service,
+        verbose_name=_("service"),
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    token = models.UUIDField(_("token"), unique=True, editable=False)
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    long = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    address_id = models.CharField(_("address ID"), max_length=80, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    device_id = models.CharField(_("device ID"), max_length=80, blank=True)
+    account_id = models.CharField(_("account ID"), max_length=80, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=500, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    requested_at = models.DateTimeField(_("requested at"))
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("Open311 request")
+        verbose_name_plural = _("Open311 requests")
+        indexes = [models.Index(fields=["-requested_at"], name="open311request_recent_idx")]
+
+    def __str__(self) -> str:
+        return str(self.ticket_id)

@@ -151,6 +151,20 @@ def _caller_remember(*, phone: str, name: str, address: dict) -> Caller | None:
     return caller
 
 
+def ticket_caller_remember(*, ticket: Ticket) -> Caller | None:
+    """Keep the ticket's caller, their name and its address for their next call."""
+    address = {
+        "community": ticket.community,
+        "address": ticket.address,
+        "building": ticket.building,
+        "unit": ticket.unit,
+        "room": ticket.room,
+    }
+    return _caller_remember(
+        phone=ticket.caller_phone.as_e164, name=ticket.caller_name, address=address
+    )
+
+
 def _call_close(
     *,
     call: Call,
@@ -207,19 +221,12 @@ def intake_ticket_create(
     ticket = ticket_create(actor=agent, **ticket_fields)
     if department is not None:
         ticket_refer_on_intake(actor=agent, ticket=ticket, department=department)
-    address = {
-        "community": ticket.community,
-        "address": ticket.address,
-        "building": ticket.building,
-        "unit": ticket.unit,
-        "room": ticket.room,
-    }
     phone = ticket.caller_phone.as_e164
     call = _intake_call(agent=agent, call=call, channel=ticket.channel, phone=phone)
     _call_close(
         call=call,
         agent=agent,
-        caller=_caller_remember(phone=phone, name=ticket.caller_name, address=address),
+        caller=ticket_caller_remember(ticket=ticket),
         outcome=Call.Outcome.REFERRED if department else Call.Outcome.TICKET_CREATED,
         category=ticket.category,
         ticket=ticket,

@@ -168,6 +168,14 @@ STORAGES = {
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"
 
+# Open311: who partners write to, where they ask for a key, and how often a client without
+# one may ask (each partner's own limit is set with its key, in the administration).
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "客服中心 0571-12345678, open311@example.com")
+OPEN311_KEY_SERVICE = os.environ.get(
+    "OPEN311_KEY_SERVICE", "Ask the centre's supervisor for a partner key."
+)
+OPEN311_ANONYMOUS_PER_MINUTE = int(os.environ.get("OPEN311_ANONYMOUS_PER_MINUTE", "60"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so that a request without credentials is told 401 with the scheme.

@@ -8,13 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from staffing.roles import Role
-
-
-def full_name(first_name: str, last_name: str) -> str:
-    """Return the name as its language writes it: 陈调度, but John Smith."""
-    if f"{first_name}{last_name}".isascii():
-        return f"{first_name} {last_name}".strip()
-    return f"{last_name}{first_name}"
+from tickets.names import full_name
 
 
 class User(AbstractUser):

@@ -41,9 +41,9 @@ from staffing.models import (
     Seat,
     StatusSpell,
     WallboardThreshold,
-    full_name,
 )
 from staffing.shifts import shift_now
+from tickets.names import full_name
 
 Figure = WallboardThreshold.Figure
 # A call that rang longer ago than this and never ended is the switch's lost event, not a
