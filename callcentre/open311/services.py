@@ -20,7 +20,7 @@ from phonenumber_field.phonenumber import PhoneNumber, to_python
 from callcentre.models import Open311Partner, Open311Request, Open311Service
 from callcentre.open311.selectors import key_hash, service_attributes
 from callcentre.services import ticket_caller_remember
-from tickets.errors import ApplicationError
+from tickets.errors import ApplicationError, invalid
 from tickets.names import full_name
 from tickets.services import ticket_create
 
@@ -122,13 +122,6 @@ def _attributes(service: Open311Service, data, errors: dict) -> dict[str, str]:
     return values
 
 
-def _open311_error(fields: dict[str, str]) -> ApplicationError:
-    return ApplicationError(
-        _("Some fields are not valid; each one says what is wrong."),
-        fields={name: [str(message)] for name, message in fields.items()},
-    )
-
-
 @transaction.atomic
 def open311_request_create(
     *, partner: Open311Partner, service: Open311Service, data, at: datetime
@@ -177,7 +170,7 @@ def open311_request_create(
     account_id = _text(data, "account_id", 80, errors)
     attributes = _attributes(service, data, errors)
     if errors:
-        raise _open311_error(errors)
+        raise invalid(errors)
 
     notes = []
     if attributes.get("water_cut") == "yes":

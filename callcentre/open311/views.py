@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from callcentre.models import Open311Partner, Open311Request
 from callcentre.open311 import selectors, services
 from callcentre.open311.documents import Document, Open311JSONRenderer, Open311XMLRenderer
-from tickets.errors import ApplicationError
+from tickets.errors import ApplicationError, invalid
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The day this endpoint last changed what it offers (the discovery's changeset).
@@ -159,39 +159,31 @@ def _moment(request: Request, name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None:
-        raise ApplicationError(
-            _("Some fields are not valid; each one says what is wrong."),
-            fields={name: [_("A date and time in ISO 8601, e.g. 2026-12-03T09:30:00+08:00.")]},
-        )
+        raise invalid({name: _("A date and time in ISO 8601, e.g. 2026-12-03T09:30:00+08:00.")})
     return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _listed(value: str) -> list[str]:
+    """The parts of a comma-separated parameter: "open, closed" → ["open", "closed"]."""
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class RequestListView(Open311View):
     def get(self, request: Request, format=None) -> Response:
         params = request.query_params
-        statuses = [part for part in params.get("status", "").split(",") if part.strip()]
+        statuses = _listed(params.get("status", ""))
         if any(part not in ("open", "closed") for part in statuses):
-            raise ApplicationError(
-                _("Some fields are not valid; each one says what is wrong."),
-                fields={"status": [_("open, closed, or both separated by a comma.")]},
-            )
+            raise invalid({"status": _("open, closed, or both separated by a comma.")})
         requests = selectors.requests_matching(
-            numbers=[
-                part.strip()
-                for part in params.get("service_request_id", "").split(",")
-                if part.strip()
-            ],
+            numbers=_listed(params.get("service_request_id", "")),
             service_code=params.get("service_code", "").strip(),
             start=_moment(request, "start_date"),
             end=_moment(request, "end_date"),
             statuses=statuses,
             now=timezone.now(),
         )
-        return Response(
-            Document(
-                "service_requests", "request", [selectors.request_as_dict(r) for r in requests]
-            )
-        )
+        rows = [selectors.request_as_dict(found) for found in requests]
+        return Response(Document("service_requests", "request", rows))
 
     def post(self, request: Request, format=None) -> Response:
         if self.partner is None:
@@ -201,10 +193,7 @@ class RequestListView(Open311View):
             )
         code = request.data.get("service_code", "").strip()
         if not code:
-            raise ApplicationError(
-                _("Some fields are not valid; each one says what is wrong."),
-                fields={"service_code": [_("Which service: see services.json.")]},
-            )
+            raise invalid({"service_code": _("Which service: see services.json.")})
         service = selectors.services_offered().filter(code=code).first()
         if service is None:
             raise ApplicationError(

@@ -300,7 +300,7 @@ class TestFollowing:
         assert numbers() == [second, first]
         assert numbers(status="closed") == [first]
         assert numbers(status="open") == [second]
-        assert numbers(status="open,closed") == [second, first]
+        assert numbers(status="open, closed") == [second, first]
         assert numbers(service_code="burst-main") == [second]
         assert numbers(start_date=(T0 + timedelta(days=1)).isoformat()) == [second]
         assert numbers(end_date=(T0 + timedelta(days=1)).isoformat()) == [first]
