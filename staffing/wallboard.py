@@ -126,10 +126,6 @@ class Board:
     levels: dict[str, str] = field(default_factory=dict)
 
     @property
-    def signed_in(self) -> int:
-        return sum(count for status, count in self.agents.items() if status != AgentStatus.OFFLINE)
-
-    @property
     def status_counts(self) -> list[StatusCount]:
         """Agents per status; offline counts those rostered now and not at a seat."""
         return [

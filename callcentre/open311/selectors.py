@@ -11,12 +11,11 @@ from django.utils.translation import gettext as _
 
 from callcentre.models import Open311Partner, Open311Request, Open311Service
 from callcentre.promises import ticket_promise
-from tickets.choices import Category, Grade, State
+from tickets.choices import FINAL_STATES, Category, Grade, State
 
 # A GET of requests without dates covers this many days before now, and at most this many.
 DEFAULT_DAYS = 90
 MAX_REQUESTS = 1000
-CLOSED_STATES = (State.CLOSED, State.CANCELLED, State.MERGED)
 # The pipe sizes a caller may pick (DN, millimetres), as the crews' skills name them.
 PIPE_SIZES = (15, 20, 25, 32, 40, 50, 65, 80, 100, 150, 200, 300, 400, 500, 600)
 
@@ -138,17 +137,17 @@ def requests_matching(
     if service_code:
         requests = requests.filter(service__code=service_code)
     if statuses and set(statuses) != {"open", "closed"}:
-        closed = requests.filter(ticket__state__in=CLOSED_STATES)
-        requests = (
-            closed if statuses == ["closed"] else requests.exclude(pk__in=closed.values("pk"))
-        )
+        if statuses == ["closed"]:
+            requests = requests.filter(ticket__state__in=FINAL_STATES)
+        else:
+            requests = requests.exclude(ticket__state__in=FINAL_STATES)
     return list(requests[:MAX_REQUESTS])
 
 
 def request_as_dict(request: Open311Request) -> dict:
     """Return how a request stands, in GeoReport v2's fields."""
     ticket = request.ticket
-    closed = ticket.state in CLOSED_STATES
+    closed = ticket.state in FINAL_STATES
     return {
         "service_request_id": ticket.number,
         "status": "closed" if closed else "open",
