@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +41,7 @@ class CtiEventView(APIView):
 
     authentication_classes = [CtiSignatureAuthentication]
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]  # the switch signs the JSON it sends
 
     @extend_schema(
         summary="Report a call event from the telephone switch",
@@ -87,7 +89,11 @@ class FaqSearchView(APIView):
 
     @extend_schema(
         summary="Search the FAQ manual, best match first",
-        parameters=[OpenApiParameter("q", str, required=True, description="What the caller asks")],
+        parameters=[
+            OpenApiParameter(
+                "q", str, required=True, pattern=r"\S", description="What the caller asks"
+            )
+        ],
         responses={200: FaqEntryOutput(many=True), 400: ErrorOutput, 403: ErrorOutput},
     )
     def get(self, request: Request) -> Response:

@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "callcentre.schema_hooks.document_sign_in_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TicketStateEnum": "tickets.choices.State",
         "ExtensionStateEnum": "tickets.choices.ExtensionState",

@@ -10,6 +10,9 @@ from staffing.api import ErlangView
 from tickets.alert_api import AlertAcknowledgeView, AlertDelayCauseView, AlertListView
 from tickets.api import AuthTokenView
 
+# An address nothing answers: JSON under /api/ and /open311/, the error page elsewhere.
+handler404 = "callcentre.not_found.page_not_found"
+
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("cti/events/", CtiEventView.as_view(), name="api-cti-events"),

@@ -19,7 +19,9 @@
 # `scripts/bench.sh --suite reports --help`). `--suite staffing` sizes a day by Erlang C and
 # Erlang A, then times the wallboard's live partial (1M calls, 300 seats; results in
 # tests/bench/results/staffing.md; see `scripts/bench.sh --suite staffing --help`);
-# `--suite all` runs all seven.
+# `--suite open311` benchmarks Open311 partners filing requests at once and reading 90 days
+# of 100,000 requests (results in tests/bench/results/open311.md); `--suite all` runs all
+# eight.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

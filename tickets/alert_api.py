@@ -1,7 +1,7 @@
 """Alerts over the API: the alerts meant for the caller, acknowledging one, recording a cause."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -54,16 +54,23 @@ class DelayCauseInput(StrictInput):
 class AlertListView(APIView):
     """The alerts meant for the caller, of the tickets they may open; the newest first."""
 
+    pagination_class = AlertPagination  # read by the schema too: the list comes in pages
+
     @extend_schema(
         summary="My alerts",
         parameters=[AlertQuery, OpenApiParameter("cursor", str, description="Next page")],
-        responses={200: AlertOutput(many=True), 400: ErrorOutput, 401: ErrorOutput},
+        responses={
+            200: AlertOutput(many=True),
+            400: ErrorOutput,
+            401: ErrorOutput,
+            404: OpenApiResponse(ErrorOutput, description="The cursor is not one of ours."),
+        },
     )
     def get(self, request: Request) -> Response:
         query = AlertQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         alerts = alerts_for_user(user=request.user, waiting=query.validated_data["waiting"])
-        paginator = AlertPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(alerts, request, view=self)
         return paginator.get_paginated_response(AlertOutput(page, many=True).data)
 

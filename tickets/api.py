@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -54,6 +55,14 @@ class TicketPagination(CursorPagination):
     ordering = ("-received_at", "-id")
 
 
+@extend_schema(
+    auth=[{}],
+    responses={
+        200: AuthTokenSerializer,
+        400: OpenApiResponse(io.ErrorOutput, description="Wrong username or password."),
+        429: OpenApiResponse(io.ErrorOutput, description="Too many attempts; try again later."),
+    },
+)
 class AuthTokenView(ObtainAuthToken):
     """Exchange a username and password for an API token."""
 
@@ -82,7 +91,14 @@ def _action(input_class: type[serializers.Serializer] | None, summary: str):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tickets you may see", responses={200: io.TicketOutput}),
+    list=extend_schema(
+        summary="List the tickets you may see",
+        responses={
+            200: io.TicketOutput,
+            400: _ERRORS[400],
+            404: OpenApiResponse(io.ErrorOutput, description="The cursor is not one of ours."),
+        },
+    ),
     retrieve=extend_schema(
         summary="A ticket with its timeline",
         responses={200: io.TicketDetailOutput, 404: _ERRORS[404]},
@@ -275,7 +291,13 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: io.RepairPhotoOutput(many=True), **_ERRORS},
         methods=["POST"],
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+        pagination_class=None,  # a ticket's photos come whole, unfiltered
+        filter_backends=[],
+    )
     def photos(self, request: Request, number: str) -> Response:
         ticket = ticket_get_for_user(user=request.user, number=number)
         if request.method == "GET":

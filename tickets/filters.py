@@ -3,11 +3,22 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from phonenumbers import NumberParseException, PhoneNumberFormat, format_number, parse
 
 from tickets.choices import STATE_GROUPS, Category, Channel, Grade, Milestone, State
 from tickets.models import FaultType, Ticket
 from tickets.selectors import any_overdue_filter, deadline_missed_filter
+
+
+class EmptyFiltersIgnored(DjangoFilterExtension):
+    """Tell the schema what django-filter does: a filter sent empty is no filter."""
+
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        return [{**parameter, "allowEmptyValue": True} for parameter in parameters]
 
 
 def phone_search_value(text: str) -> str | None:

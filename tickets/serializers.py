@@ -58,11 +58,21 @@ def _text(max_length: int, *, required: bool = True, **kwargs) -> serializers.Ch
     )
 
 
+class _SlugField(serializers.SlugRelatedField):
+    """A row by its code; no code holds a NUL character, and PostgreSQL would refuse to look
+    one up, so such a value is simply not found."""
+
+    def to_internal_value(self, data):
+        if "\x00" in str(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
+        return super().to_internal_value(data)
+
+
 class _ReferenceSlugField(serializers.SlugRelatedField):
     """A slug field that finds its row through the reference cache."""
 
     def to_internal_value(self, data):
-        row = reference_get(self.get_queryset(), str(data))
+        row = None if "\x00" in str(data) else reference_get(self.get_queryset(), str(data))
         if row is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
         return row
@@ -101,7 +111,7 @@ class TicketCreateInput(StrictInput):
     building = _text(20, required=False)
     unit = _text(20, required=False)
     room = _text(20, required=False)
-    district = serializers.SlugRelatedField(
+    district = _SlugField(
         slug_field="code",
         queryset=_related("district").objects.all(),
         required=False,
@@ -135,12 +145,12 @@ class ReasonInput(StrictInput):
 
 
 class DispatchInput(StrictInput):
-    crew = serializers.SlugRelatedField(slug_field="code", queryset=_related("crew").objects.all())
+    crew = _SlugField(slug_field="code", queryset=_related("crew").objects.all())
     note = _text(1000, required=False)
 
 
 class ReferInput(StrictInput):
-    department = serializers.SlugRelatedField(
+    department = _SlugField(
         slug_field="code",
         queryset=_related("department").objects.filter(is_active=True),
     )

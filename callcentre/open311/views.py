@@ -16,7 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcentre.models import Open311Partner, Open311Request
-from callcentre.open311 import selectors, services
+from callcentre.open311 import schema, selectors, services
 from callcentre.open311.documents import Document, Open311JSONRenderer, Open311XMLRenderer
 from tickets.errors import ApplicationError, invalid
 
@@ -33,18 +36,35 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-03T00:00:00+08:00"
 
 
+class Open311KeyAuthentication(BaseAuthentication):
+    """A partner's API key, as ``api_key`` in the query or a POST's form. Without one a
+    client may read; a wrong or withdrawn key is a 403."""
+
+    def authenticate(self, request: Request):
+        key = request.POST.get("api_key") or request.query_params.get("api_key", "")
+        if not key:
+            return None
+        partner = selectors.partner_for_key(key)
+        if partner is None:
+            raise exceptions.PermissionDenied(_("The API key is not valid."))
+        return partner.user, partner
+
+
 class Open311View(APIView):
-    authentication_classes = []
+    """One GeoReport v2 endpoint in one format: the URLs give each view a single renderer."""
+
+    authentication_classes = [Open311KeyAuthentication]
     permission_classes = [AllowAny]
     throttle_classes = []
     parser_classes = [FormParser, MultiPartParser]
     renderer_classes = [Open311JSONRenderer, Open311XMLRenderer]
-    schema = None  # GeoReport v2 documents these; the product's own API is /api/schema/
+    schema = schema.Open311Schema()
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        self.partner = _partner(request)
+        self.partner: Open311Partner | None = request.auth
         _admit(request, self.partner)
+        _refuse_nul_characters(request)
 
     def handle_exception(self, exc: Exception) -> Response:
         code, descriptions = _error_of(exc)
@@ -71,17 +91,6 @@ def _error_of(exc: Exception) -> tuple[int | None, list[str]]:
     return None, []
 
 
-def _partner(request: Request) -> Open311Partner | None:
-    """The partner whose API key came with the request; a wrong key is a 403."""
-    key = request.POST.get("api_key") or request.query_params.get("api_key", "")
-    if not key:
-        return None
-    partner = selectors.partner_for_key(key)
-    if partner is None:
-        raise ApplicationError(_("The API key is not valid."), code="forbidden")
-    return partner
-
-
 def _admit(request: Request, partner: Open311Partner | None) -> None:
     """Count the request against the key's (or, without a key, the address's) minute."""
     if partner is not None:
@@ -97,11 +106,33 @@ def _admit(request: Request, partner: Open311Partner | None) -> None:
         raise exceptions.Throttled(wait=60 - now % 60)
 
 
+def _refuse_nul_characters(request: Request) -> None:
+    """No field of the spec holds a NUL character (and PostgreSQL stores none): name them."""
+    sent = [*request.query_params.lists(), *_lists(request.data)]
+    errors = {
+        name: _("Null characters are not allowed.")
+        for name, values in sent
+        if "\x00" in name or any("\x00" in str(value) for value in values)
+    }
+    if errors:
+        raise invalid(errors)
+
+
+def _lists(data) -> list[tuple[str, list]]:
+    """A form's fields with all their values; a GET's empty body is a plain dict."""
+    return list(data.lists()) if hasattr(data, "lists") else [(k, [v]) for k, v in data.items()]
+
+
 def _site(request: Request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
 class DiscoveryView(Open311View):
+    @extend_schema(
+        summary="Where the Open311 endpoint is and what it speaks",
+        responses={200: schema.DISCOVERY, **schema.ERROR_RESPONSES},
+        parameters=schema.HEADERS,
+    )
     def get(self, request: Request, format=None) -> Response:
         endpoint = {
             "specification": SPECIFICATION,
@@ -125,6 +156,11 @@ class DiscoveryView(Open311View):
 
 
 class ServiceListView(Open311View):
+    @extend_schema(
+        summary="The services a request may name: one per fault type",
+        responses={200: schema.SERVICES, **schema.ERROR_RESPONSES},
+        parameters=schema.HEADERS,
+    )
     def get(self, request: Request, format=None) -> Response:
         rows = [
             {
@@ -142,6 +178,14 @@ class ServiceListView(Open311View):
 
 
 class ServiceDefinitionView(Open311View):
+    @extend_schema(
+        summary="The attributes a request of a service takes",
+        responses={200: schema.SERVICE_DEFINITION, **schema.ERROR_RESPONSES, **schema.NOT_FOUND},
+        parameters=[
+            *schema.HEADERS,
+            OpenApiParameter("code", str, OpenApiParameter.PATH, pattern=r"^[-\w]+$"),
+        ],
+    )
     def get(self, request: Request, code: str, format=None) -> Response:
         service = get_object_or_404(selectors.services_offered(), code=code)
         attributes = [attribute.as_dict() for attribute in selectors.service_attributes(service)]
@@ -169,6 +213,12 @@ def _listed(value: str) -> list[str]:
 
 
 class RequestListView(Open311View):
+    @extend_schema(
+        summary="Requests filed through Open311 and how each stands",
+        description="Never the caller's name, phone or e-mail address.",
+        responses={200: schema.REQUESTS, **schema.INVALID, **schema.ERROR_RESPONSES},
+        parameters=[*schema.HEADERS, *schema.REQUEST_FILTERS],
+    )
     def get(self, request: Request, format=None) -> Response:
         params = request.query_params
         statuses = _listed(params.get("status", ""))
@@ -185,6 +235,24 @@ class RequestListView(Open311View):
         rows = [selectors.request_as_dict(found) for found in requests]
         return Response(Document("service_requests", "request", rows))
 
+    @extend_schema(
+        summary="File a repair request: it becomes a ticket on the dispatchers' board",
+        request={
+            "application/x-www-form-urlencoded": schema.NEW_REQUEST,
+            "multipart/form-data": schema.NEW_REQUEST,
+        },
+        responses={
+            201: schema.CREATED,
+            **schema.INVALID,
+            **schema.ERROR_RESPONSES,
+            404: OpenApiResponse(schema.ERRORS, description="No service has this code."),
+            415: OpenApiResponse(
+                schema.ERRORS, description="Send a form: urlencoded or multipart."
+            ),
+        },
+        parameters=schema.HEADERS,
+        auth=[{"open311ApiKey": []}],
+    )
     def post(self, request: Request, format=None) -> Response:
         if self.partner is None:
             raise ApplicationError(
@@ -221,6 +289,14 @@ class RequestListView(Open311View):
 
 
 class RequestDetailView(Open311View):
+    @extend_schema(
+        summary="One request, by its ticket number",
+        responses={200: schema.REQUESTS, **schema.ERROR_RESPONSES, **schema.NOT_FOUND},
+        parameters=[
+            *schema.HEADERS,
+            OpenApiParameter("number", str, OpenApiParameter.PATH, pattern=r"^[-\w]+$"),
+        ],
+    )
     def get(self, request: Request, number: str, format=None) -> Response:
         found = selectors.requests_matching(numbers=[number], now=timezone.now())
         if not found:
@@ -231,6 +307,14 @@ class RequestDetailView(Open311View):
 
 
 class TokenView(Open311View):
+    @extend_schema(
+        summary="The ticket number a POST's token stands for",
+        responses={200: schema.TOKENS, **schema.ERROR_RESPONSES, **schema.NOT_FOUND},
+        parameters=[
+            *schema.HEADERS,
+            OpenApiParameter("token", OpenApiTypes.UUID, OpenApiParameter.PATH),
+        ],
+    )
     def get(self, request: Request, token: str, format=None) -> Response:
         filed = Open311Request.objects.select_related("ticket").filter(token=token).first()
         if filed is None:

@@ -7,6 +7,7 @@ tickets|intake|board|followups|alerts|reports|all] --help``.
 ``--suite alerts`` runs ``tests.bench.alerts`` (the overdue sweep);
 ``--suite reports`` runs ``tests.bench.reports`` (the shift, daily, weekly and monthly figures);
 ``--suite staffing`` runs ``tests.bench.staffing`` (Erlang C and A for a day, the wallboard);
+``--suite open311`` runs ``tests.bench.open311`` (partners filing and reading requests);
 ``--suite all`` runs every suite, one after the other; the default is ticket creation:
 
 1. Make the bench database hold ``--tickets`` tickets (reused when it already does).
@@ -42,7 +43,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench"
 # Unmeasured seconds before each round after the first (the server is warm by then).
 ROUND_WARMUP = 1.0
-SUITES = ("tickets", "intake", "board", "followups", "alerts", "reports", "staffing", "all")
+SUITES = (
+    "tickets",
+    "intake",
+    "board",
+    "followups",
+    "alerts",
+    "reports",
+    "staffing",
+    "open311",
+    "all",
+)
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +70,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "(`--suite followups --help`); alerts: the overdue sweep (`--suite alerts --help`);\n"
         "reports: the shift, daily, weekly and monthly figures (`--suite reports --help`);\n"
         "staffing: Erlang for a day and the wallboard (`--suite staffing --help`);\n"
+        "open311: filing and reading Open311 requests (`--suite open311 --help`);\n"
         "all: every suite, each with its defaults (%(default)s)",
     )
     parser.add_argument(
@@ -215,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import staffing
 
         return staffing.main(rest)
+    if chosen.suite == "open311":
+        from tests.bench import open311
+
+        return open311.main(rest)
     if chosen.suite == "all":
         return _all_suites(rest)
     return tickets_main(rest)
@@ -225,7 +241,7 @@ def _all_suites(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/bench.sh --suite all",
         description="Ticket creation, call intake, the board, the follow-ups, the overdue "
-        "sweep, the reports, then the staffing, each with its defaults.",
+        "sweep, the reports, the staffing, then Open311, each with its defaults.",
     )
     parser.add_argument("--fresh", action="store_true", help="reload every database")
     parser.add_argument("--quiet-wait", type=float, help="passed on to every suite")
@@ -234,7 +250,7 @@ def _all_suites(argv: list[str]) -> int:
     if args.quiet_wait is not None:
         shared += ["--quiet-wait", str(args.quiet_wait)]
     status = 0
-    for suite in ("tickets", "intake", "board", "followups", "alerts", "reports", "staffing"):
+    for suite in SUITES[:-1]:
         command = [sys.executable, "-m", "tests.bench.run", "--suite", suite, *shared]
         status = max(status, subprocess.call(command, cwd=ROOT))  # noqa: S603 - our command
     return status

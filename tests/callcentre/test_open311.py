@@ -224,6 +224,15 @@ class TestFiling:
         assert "no-such" in response.json()[0]["description"]
         assert not Ticket.objects.exists()
 
+    def test_a_nul_character_anywhere_is_a_400_naming_the_field(self, web, wechat, offered):
+        response = _file(web, wechat, service_code="leak\x00", description="a\x00b")
+        assert response.status_code == 400
+        described = " ".join(error["description"] for error in response.json())
+        assert "service_code" in described
+        assert "description" in described
+        assert web.get(f"{V2}/requests.json", {"service_code": "\x00"}).status_code == 400
+        assert not Ticket.objects.exists()
+
     @pytest.mark.parametrize("key", ["", "not-the-key"])
     def test_no_key_or_a_wrong_one_is_a_403(self, web, wechat, offered, key):
         response = _file(web, wechat, api_key=key)
@@ -330,6 +339,14 @@ class TestFollowing:
 
     def test_an_unknown_request_is_a_404(self, web, offered):
         assert web.get(f"{V2}/requests/261116-9999.json").status_code == 404
+
+    def test_an_address_nothing_answers_is_a_404_in_the_specs_format(self, web):
+        found = web.get(f"{V2}/no/such.json")
+        assert found.status_code == 404
+        assert found.json() == [{"code": 404, "description": found.json()[0]["description"]}]
+        root = _xml(web.get(f"{V2}/no/such.xml"))
+        assert root.tag == "errors"
+        assert root.find("error/code").text == "404"
 
     def test_only_requests_filed_through_open311_are_listed(self, web, offered, make_ticket):
         make_ticket()  # a phone call's ticket

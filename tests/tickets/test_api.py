@@ -157,6 +157,27 @@ def test_without_credentials_the_api_answers_401_in_json(centre, api):
 
 
 @pytest.mark.django_db
+def test_an_address_under_the_api_that_nothing_answers_is_a_404_in_json(centre, api):
+    response = api(centre.agent).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("action", "field"), [("dispatch", "crew"), ("refer", "department")])
+def test_a_code_with_a_nul_character_is_not_found_not_a_500(
+    make_ticket, centre, api, clock, action, field
+):
+    ticket = make_ticket(State.VERIFIED)
+    response = api(centre.dispatcher).post(
+        f"{URL}{ticket.number}/{action}/", {field: "crew\x00"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+    assert Ticket.objects.get(pk=ticket.pk).state == State.VERIFIED
+
+
+@pytest.mark.django_db
 def test_a_token_from_username_and_password_opens_the_api(centre, api):
     centre.agent.set_password("correct-horse-9")
     centre.agent.save()
