@@ -13,7 +13,7 @@ from django.core.cache import caches
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from callcentre.models import Open311Partner, Open311Request
 from callcentre.open311 import schema, selectors, services
 from callcentre.open311.documents import Document, Open311JSONRenderer, Open311XMLRenderer
+from callcentre.promises import ticket_promise
 from tickets.errors import ApplicationError, invalid
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -232,8 +233,7 @@ class RequestListView(Open311View):
             statuses=statuses,
             now=timezone.now(),
         )
-        rows = [selectors.request_as_dict(found) for found in requests]
-        return Response(Document("service_requests", "request", rows))
+        return Response(Document("service_requests", "request", requests))
 
     @extend_schema(
         summary="File a repair request: it becomes a ticket on the dispatchers' board",
@@ -270,16 +270,17 @@ class RequestListView(Open311View):
         filed = services.open311_request_create(
             partner=self.partner, service=service, data=request.data, at=timezone.now()
         )
-        row = selectors.request_as_dict(filed)
+        ticket = filed.ticket
+        language = translation.get_language() or settings.LANGUAGE_CODE
         return Response(
             Document(
                 "service_requests",
                 "request",
                 [
                     {
-                        "service_request_id": row["service_request_id"],
+                        "service_request_id": ticket.number,
                         "token": str(filed.token),
-                        "service_notice": row["service_notice"],
+                        "service_notice": ticket_promise(ticket=ticket, language=language),
                         "account_id": filed.account_id or None,
                     }
                 ],
@@ -301,9 +302,7 @@ class RequestDetailView(Open311View):
         found = selectors.requests_matching(numbers=[number], now=timezone.now())
         if not found:
             raise Http404
-        return Response(
-            Document("service_requests", "request", [selectors.request_as_dict(found[0])])
-        )
+        return Response(Document("service_requests", "request", found))
 
 
 class TokenView(Open311View):

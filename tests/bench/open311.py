@@ -3,6 +3,7 @@
 ``scripts/bench.sh --suite open311`` loads ``--requests`` tickets over ``--days`` days
 (the ticket benchmark's loader, ``tests.bench.dataset``) into its own database
 (``callcentre_bench_open311``, rebuilt each run: a hundred thousand rows load in seconds),
+with Redis as the shared cache (``CACHE_URL``, as in production: the rate limit counts there),
 each filed through Open311 by one partner with coordinates and a token; every fault type is
 a service. Then, under gunicorn (``--workers`` sync workers):
 
@@ -10,8 +11,8 @@ a service. Then, under gunicorn (``--workers`` sync workers):
    new caller with the repair's attributes: the whole path, key, rate count, validation,
    the ticket through the console's service, the caller remembered, the request row.
 2. ``GET /open311/v2/requests.json`` as a client following its requests reads it, one
-   client at a time: the default (the newest 1,000 of the last 90 days), open ones only,
-   one service over a week, ten requests by number, one request by number.
+   client at a time, with its key: the default (the newest 1,000 of the last 90 days),
+   open ones only, one service over a week, ten requests by number, one by number.
 
 Results go to ``tests/bench/results/open311.md``; it exits 1 when a target is missed or a
 request failed.
@@ -154,7 +155,9 @@ def _get_client(url: str, params: Callable[[], dict], expect_rows: bool):
 
         def request() -> str | None:
             try:
-                response = client.get("/open311/v2/requests.json", params=params())
+                response = client.get(
+                    "/open311/v2/requests.json", params={"api_key": KEY, **params()}
+                )
             except httpx.HTTPError as error:
                 return f"{type(error).__name__}: {error}"
             if response.status_code != 200:
@@ -173,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench.run import _environment, _quiet, gunicorn
 
     args.tickets = args.requests
+    # The cache every process shares in production: Redis (the rate limit counts in it).
+    os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/2")
     env = _environment(args)
     started = datetime.now(UTC)
     import django
