@@ -277,3 +277,13 @@ def start_worker(tmp_path):
     for worker in started:
         if worker.process.poll() is None:
             worker.kill()
+
+
+def pytest_collection_modifyitems(items):
+    """Give each operation's fuzz test its own node ID. schemathesis names the tests it
+    makes after their operations (``…[GET /api/v1/faq/]``) but leaves them one node ID, and
+    xdist, which shares tests out by node ID, would run one of them."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item._id.params is None:
+            item._id = item._id.with_params(label)

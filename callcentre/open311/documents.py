@@ -26,10 +26,19 @@ class Document:
         return self.rows
 
 
+@dataclass(frozen=True)
+class Written:
+    """A list PostgreSQL has already written as JSON (``selectors.request_documents_json``)."""
+
+    text: str
+
+
 class Open311JSONRenderer(JSONRenderer):
     format = "json"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, Written):
+            return data.text.encode()
         if isinstance(data, Document):
             data = data.as_json()
         return super().render(data, accepted_media_type, renderer_context)

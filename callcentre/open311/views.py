@@ -28,7 +28,12 @@ from rest_framework.views import APIView
 
 from callcentre.models import Open311Partner, Open311Request
 from callcentre.open311 import schema, selectors, services
-from callcentre.open311.documents import Document, Open311JSONRenderer, Open311XMLRenderer
+from callcentre.open311.documents import (
+    Document,
+    Open311JSONRenderer,
+    Open311XMLRenderer,
+    Written,
+)
 from callcentre.promises import ticket_promise
 from tickets.errors import ApplicationError, invalid
 
@@ -213,6 +218,15 @@ def _listed(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _documents(request: Request, chosen) -> Document | Written:
+    """The requests' documents: a JSON list as PostgreSQL writes it, else built here."""
+    if request.accepted_renderer.format == "json":
+        written = selectors.request_documents_json(chosen)
+        if written is not None:
+            return Written(written)
+    return Document("service_requests", "request", selectors.request_documents(chosen))
+
+
 class RequestListView(Open311View):
     @extend_schema(
         summary="Requests filed through Open311 and how each stands",
@@ -225,7 +239,7 @@ class RequestListView(Open311View):
         statuses = _listed(params.get("status", ""))
         if any(part not in ("open", "closed") for part in statuses):
             raise invalid({"status": _("open, closed, or both separated by a comma.")})
-        requests = selectors.requests_matching(
+        chosen = selectors.requests_chosen(
             numbers=_listed(params.get("service_request_id", "")),
             service_code=params.get("service_code", "").strip(),
             start=_moment(request, "start_date"),
@@ -233,7 +247,7 @@ class RequestListView(Open311View):
             statuses=statuses,
             now=timezone.now(),
         )
-        return Response(Document("service_requests", "request", requests))
+        return Response(_documents(request, chosen))
 
     @extend_schema(
         summary="File a repair request: it becomes a ticket on the dispatchers' board",
@@ -299,10 +313,10 @@ class RequestDetailView(Open311View):
         ],
     )
     def get(self, request: Request, number: str, format=None) -> Response:
-        found = selectors.requests_matching(numbers=[number], now=timezone.now())
-        if not found:
+        chosen = selectors.requests_chosen(numbers=[number], now=timezone.now())
+        if not chosen.exists():
             raise Http404
-        return Response(Document("service_requests", "request", found))
+        return Response(_documents(request, chosen))
 
 
 class TokenView(Open311View):

@@ -1,6 +1,7 @@
 """Open311 GeoReport v2: discovery, services and their definitions, requests filed and
 followed, in JSON and XML, with the spec's errors and each partner's rate limit."""
 
+import json
 import re
 from datetime import timedelta
 from xml.etree import ElementTree
@@ -9,8 +10,10 @@ import jsonschema
 import pytest
 from django.core.cache import caches
 from django.test import Client
+from django.utils import timezone, translation
 
 from callcentre.models import Caller, Open311Request, Open311Service
+from callcentre.open311 import selectors
 from callcentre.open311.services import partner_issue
 from dispatch.selectors import BoardFilters, board_lanes
 from tests.callcentre import open311_schemas as schemas
@@ -377,3 +380,50 @@ class TestRateLimit:
         assert web.get(f"{V2}/services.json").status_code == 429
         elsewhere = Client(REMOTE_ADDR="203.0.113.10")
         assert elsewhere.get(f"{V2}/services.json").status_code == 200
+
+
+class TestTwoWaysToTheDocuments:
+    """JSON lists are written by PostgreSQL, XML (and SQLite) built in Python: the two must
+    be the same documents, field for field, in either language."""
+
+    @pytest.mark.parametrize("language", ["zh-hans", "en"])
+    def test_postgresql_writes_what_python_builds(
+        self, web, wechat, offered, centre, clock, language
+    ):
+        numbers = [_file(web, wechat).json()[0]["service_request_id"] for _ in range(5)]
+        numbers.append(
+            _file(
+                web, wechat, service_code="burst-main", lat="30.274084", long="120.155070"
+            ).json()[0]["service_request_id"]
+        )
+        numbers.append(
+            _file(web, wechat, service_code="billing-question").json()[0]["service_request_id"]
+        )
+        tickets = [Ticket.objects.get(number=number) for number in numbers]
+        for ticket, state in zip(
+            tickets,
+            [State.NEW, State.DISPATCHED, State.CLOSED, State.CANCELLED, State.MERGED],
+            strict=False,
+        ):
+            walk_to(ticket, state, centre)
+            clock.shift(timedelta(minutes=1))
+        walk_to(tickets[-1], State.REFERRED, centre)
+        chosen = selectors.requests_chosen(now=timezone.now())
+
+        with translation.override(language):
+            written = json.loads(selectors.request_documents_json(chosen))
+            built = selectors.request_documents(chosen)
+
+        assert written == built
+        assert len(written) == 7
+        assert {document["status"] for document in written} == {"open", "closed"}
+        assert len({document["agency_responsible"] for document in written}) == 3
+
+    def test_a_json_list_and_an_xml_list_say_the_same(self, web, wechat, offered, centre):
+        _file(web, wechat)
+        walk_to(Ticket.objects.get(), State.CLOSED, centre)
+        listed = web.get(f"{V2}/requests.json").json()[0]
+        request = _xml(web.get(f"{V2}/requests.xml")).find("request")
+        for name, value in listed.items():
+            text = request.find(name).text
+            assert (text or None) == (None if value is None else str(value)), name
