@@ -12,7 +12,6 @@ from django.db.models import F, FloatField, QuerySet
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from callcentre.models import Open311Partner, Open311Request, Open311Service
 from callcentre.promises import promise_template
@@ -225,8 +224,18 @@ def request_documents(requests: QuerySet[Open311Request]) -> list[dict]:
 # The same documents written by PostgreSQL, for the JSON lists: a thousand rows come back as
 # one text, with no row parsed or dict built in Python. Each text a document holds is
 # worded here, in the request's language, and passed in as a parameter; a test holds the
-# two ways to the same documents.
-_DOCUMENTS_SQL = """
+# two ways to the same documents. A timestamp in json_build_object is ISO 8601 with the
+# session zone's offset, cut to the second as Python's isoformat does.
+_FROM_CHOSEN = """
+FROM callcentre_open311request r
+JOIN tickets_ticket t ON t.id = r.ticket_id
+CROSS JOIN LATERAL (
+    SELECT t.category || '|' || t.grade || '|'
+        || round(extract(epoch FROM t.dispatch_due - t.received_at) / 60)::int AS kind
+) AS k
+"""
+_KINDS_SQL = f"SELECT DISTINCT t.category, t.grade, k.kind {_FROM_CHOSEN} WHERE r.id = ANY(%s)"
+_DOCUMENTS_SQL = f"""
 SELECT COALESCE(json_agg(json_build_object(
     'service_request_id', t.number,
     'status', CASE WHEN t.state = ANY(%(final)s) THEN 'closed' ELSE 'open' END,
@@ -238,21 +247,11 @@ SELECT COALESCE(json_agg(json_build_object(
     'service_code', s.code,
     'description', t.description,
     'agency_responsible', COALESCE(c.name, d.name, %(centre)s),
-    'service_notice', replace(
-        CASE WHEN t.category = 'complaint' THEN %(complaint)s
-             WHEN t.grade = 'consult' OR t.category <> 'repair' THEN %(department)s
-             ELSE %(repair)s END,
-        %(within_mark)s,
-        CASE WHEN w.minutes >= 60 AND w.minutes %% 60 = 0
-             THEN replace(CASE WHEN w.minutes = 60 THEN %(hour)s ELSE %(hours)s END,
-                          %(count_mark)s, (w.minutes / 60)::text)
-             ELSE replace(CASE WHEN w.minutes = 1 THEN %(minute)s ELSE %(minutes)s END,
-                          %(count_mark)s, w.minutes::text) END
-    ) || ' ' || replace(%(number_sentence)s, %(number_mark)s, t.number),
-    'requested_datetime', to_char(r.requested_at, %(moment)s),
-    'updated_datetime', to_char(t.updated_at, %(moment)s),
+    'service_notice', replace(%(promises)s::jsonb ->> k.kind, %(number_mark)s, t.number),
+    'requested_datetime', date_trunc('second', r.requested_at),
+    'updated_datetime', date_trunc('second', t.updated_at),
     'expected_datetime', CASE WHEN t.state = ANY(%(final)s) THEN NULL
-        ELSE to_char(COALESCE(t.resolve_due, t.close_due), %(moment)s) END,
+        ELSE date_trunc('second', COALESCE(t.resolve_due, t.close_due)) END,
     'address', t.address,
     'address_id', NULLIF(r.address_id, ''),
     'zipcode', NULL,
@@ -260,18 +259,12 @@ SELECT COALESCE(json_agg(json_build_object(
     'long', r.long::float8,
     'media_url', NULLIF(r.media_url, '')
 ) ORDER BY r.requested_at DESC, r.id DESC), '[]')::text
-FROM callcentre_open311request r
-JOIN tickets_ticket t ON t.id = r.ticket_id
+{_FROM_CHOSEN}
 JOIN callcentre_open311service s ON s.id = r.service_id
 LEFT JOIN dispatch_crew c ON c.id = t.crew_id
 LEFT JOIN dispatch_department d ON d.id = t.department_id
-CROSS JOIN LATERAL (
-    SELECT round(extract(epoch FROM t.dispatch_due - t.received_at) / 60)::int AS minutes
-) AS w
 WHERE r.id = ANY(%(ids)s)
 """
-# ISO 8601 to the second with the offset of the session's time zone: 2026-12-03T09:30:00+08:00.
-_MOMENT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'
 
 
 def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
@@ -281,7 +274,6 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
         return None
     ids = list(requests.values_list("id", flat=True))
     language = translation.get_language() or settings.LANGUAGE_CODE
-    marks = {"within_mark": "%(within)s", "count_mark": "%(count)d", "number_mark": "%(number)s"}
     with translation.override(language):
         notes = {
             state: _("In progress: %(state)s.") % {"state": label} for state, label in State.choices
@@ -289,31 +281,34 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
         notes[State.CLOSED] = _("The repair is done and the ticket is closed.")
         notes[State.MERGED] = _("Handled together with another report of the same fault.")
         notes[State.CANCELLED] = _("Cancelled.")
-        # English says "1 hour" and "2 hours"; Chinese has one form: n == 1 serves both.
-        texts = {
-            "complaint": _("We will give you a first answer within %(within)s."),
-            "department": _("The responsible department will answer you within %(within)s."),
-            "repair": _("We will send a repair worker to contact you within %(within)s."),
-            "number_sentence": _("Your ticket number is %(number)s."),
-            "hour": ngettext("%(count)d hour", "%(count)d hours", 1),
-            "hours": ngettext("%(count)d hour", "%(count)d hours", 2),
-            "minute": ngettext("%(count)d minute", "%(count)d minutes", 1),
-            "minutes": ngettext("%(count)d minute", "%(count)d minutes", 2),
-            "centre": _("The repair call centre"),
-        }
-    named = {
-        **texts,
-        **marks,
-        "final": list(FINAL_STATES),
-        "notes": json.dumps(notes),
-        "moment": _MOMENT_FORMAT,
-        "ids": ids,
-    }
+        centre = _("The repair call centre")
     # The offsets are the centre's: the session's time zone, for this transaction only.
     zone = timezone.get_current_timezone_name()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [zone])
-        cursor.execute(_DOCUMENTS_SQL, named)
+        # The promise of each kind of ticket among them (category, grade, minutes to
+        # dispatch), worded once, with the number left to fill in.
+        cursor.execute(_KINDS_SQL, [ids])
+        promises = {
+            kind: promise_template(
+                category=category,
+                grade=grade,
+                minutes=int(kind.rsplit("|", 1)[1]),
+                language=language,
+            )
+            for category, grade, kind in cursor.fetchall()
+        }
+        cursor.execute(
+            _DOCUMENTS_SQL,
+            {
+                "ids": ids,
+                "final": list(FINAL_STATES),
+                "notes": json.dumps(notes),
+                "centre": centre,
+                "promises": json.dumps(promises),
+                "number_mark": "%(number)s",
+            },
+        )
         written = cursor.fetchone()[0]
         # Back to the connection's own zone, should a transaction around this one go on.
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
