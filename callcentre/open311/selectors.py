@@ -174,18 +174,25 @@ _COLUMNS = {
 }
 
 
-def request_documents(requests: QuerySet[Open311Request]) -> list[dict]:
-    """Return how each request stands, in GeoReport v2's fields, in the order given (the
-    model's: newest first)."""
-    rows = requests.values("requested_at", "address_id", "media_url", **_COLUMNS)
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    zone = timezone.get_current_timezone()
+def _status_notes() -> dict[str, str]:
+    """What ``status_notes`` says in each state, in the current language (a closed ticket
+    says what was done, when that was written)."""
     notes = {
         state: _("In progress: %(state)s.") % {"state": label} for state, label in State.choices
     }
     notes[State.CLOSED] = _("The repair is done and the ticket is closed.")
     notes[State.MERGED] = _("Handled together with another report of the same fault.")
     notes[State.CANCELLED] = _("Cancelled.")
+    return notes
+
+
+def request_documents(requests: QuerySet[Open311Request]) -> list[dict]:
+    """Return how each request stands, in GeoReport v2's fields, in the order given (the
+    model's: newest first)."""
+    rows = requests.values("requested_at", "address_id", "media_url", **_COLUMNS)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    zone = timezone.get_current_timezone()
+    notes = _status_notes()
     centre = _("The repair call centre")
     documents = []
     for row in rows:
@@ -274,14 +281,7 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
         return None
     ids = list(requests.values_list("id", flat=True))
     language = translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        notes = {
-            state: _("In progress: %(state)s.") % {"state": label} for state, label in State.choices
-        }
-        notes[State.CLOSED] = _("The repair is done and the ticket is closed.")
-        notes[State.MERGED] = _("Handled together with another report of the same fault.")
-        notes[State.CANCELLED] = _("Cancelled.")
-        centre = _("The repair call centre")
+    notes = _status_notes()
     # The offsets are the centre's: the session's time zone, for this transaction only.
     zone = timezone.get_current_timezone_name()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -304,7 +304,7 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
                 "ids": ids,
                 "final": list(FINAL_STATES),
                 "notes": json.dumps(notes),
-                "centre": centre,
+                "centre": _("The repair call centre"),
                 "promises": json.dumps(promises),
                 "number_mark": "%(number)s",
             },

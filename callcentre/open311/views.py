@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -218,7 +219,7 @@ def _listed(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _documents(request: Request, chosen) -> Document | Written:
+def _documents(request: Request, chosen: QuerySet[Open311Request]) -> Document | Written:
     """The requests' documents: a JSON list as PostgreSQL writes it, else built here."""
     if request.accepted_renderer.format == "json":
         written = selectors.request_documents_json(chosen)
