@@ -231,8 +231,8 @@ def request_documents(requests: QuerySet[Open311Request]) -> list[dict]:
 # The same documents written by PostgreSQL, for the JSON lists: a thousand rows come back as
 # one text, with no row parsed or dict built in Python. Each text a document holds is
 # worded here, in the request's language, and passed in as a parameter; a test holds the
-# two ways to the same documents. A timestamp in json_build_object is ISO 8601 with the
-# session zone's offset, cut to the second as Python's isoformat does.
+# two ways to the same documents. A timestamp in JSON is ISO 8601 with the session zone's
+# offset, cut to the second as Python's isoformat does.
 _FROM_CHOSEN = """
 FROM callcentre_open311request r
 JOIN tickets_ticket t ON t.id = r.ticket_id
@@ -243,35 +243,37 @@ CROSS JOIN LATERAL (
 """
 _KINDS_SQL = f"SELECT DISTINCT t.category, t.grade, k.kind {_FROM_CHOSEN} WHERE r.id = ANY(%s)"
 _DOCUMENTS_SQL = f"""
-SELECT COALESCE(json_agg(json_build_object(
-    'service_request_id', t.number,
-    'status', CASE WHEN t.state = ANY(%(final)s) THEN 'closed' ELSE 'open' END,
-    'status_notes', CASE
-        WHEN t.state = 'closed' AND (t.resolution <> '' OR t.repair_measures <> '')
-        THEN COALESCE(NULLIF(t.resolution, ''), t.repair_measures)
-        ELSE %(notes)s::jsonb ->> t.state END,
-    'service_name', s.name,
-    'service_code', s.code,
-    'description', t.description,
-    'agency_responsible', COALESCE(c.name, d.name, %(centre)s),
-    'service_notice', replace(%(promises)s::jsonb ->> k.kind, %(number_mark)s, t.number),
-    'requested_datetime', date_trunc('second', r.requested_at),
-    'updated_datetime', date_trunc('second', t.updated_at),
-    'expected_datetime', CASE WHEN t.state = ANY(%(final)s) THEN NULL
-        ELSE date_trunc('second', COALESCE(t.resolve_due, t.close_due)) END,
-    'address', t.address,
-    'address_id', NULLIF(r.address_id, ''),
-    'zipcode', NULL,
-    'lat', r.lat::float8,
-    'long', r.long::float8,
-    'media_url', NULLIF(r.media_url, '')
-) ORDER BY r.requested_at DESC, r.id DESC), '[]')::text
-{_FROM_CHOSEN}
-JOIN callcentre_open311service s ON s.id = r.service_id
-LEFT JOIN dispatch_crew c ON c.id = t.crew_id
-LEFT JOIN dispatch_department d ON d.id = t.department_id
-WHERE r.id = ANY(%(ids)s)
-"""
+SELECT COALESCE(json_agg(document), '[]')::text FROM (
+    SELECT
+        t.number AS service_request_id,
+        CASE WHEN t.state = ANY(%(final)s) THEN 'closed' ELSE 'open' END AS status,
+        CASE WHEN t.state = 'closed' AND (t.resolution <> '' OR t.repair_measures <> '')
+            THEN COALESCE(NULLIF(t.resolution, ''), t.repair_measures)
+            ELSE %(notes)s::jsonb ->> t.state END AS status_notes,
+        s.name AS service_name,
+        s.code AS service_code,
+        t.description,
+        COALESCE(c.name, d.name, %(centre)s) AS agency_responsible,
+        replace(%(promises)s::jsonb ->> k.kind, %(number_mark)s, t.number) AS service_notice,
+        date_trunc('second', r.requested_at) AS requested_datetime,
+        date_trunc('second', t.updated_at) AS updated_datetime,
+        CASE WHEN t.state = ANY(%(final)s) THEN NULL
+            ELSE date_trunc('second', COALESCE(t.resolve_due, t.close_due))
+            END AS expected_datetime,
+        t.address,
+        NULLIF(r.address_id, '') AS address_id,
+        NULL AS zipcode,
+        r.lat::float8 AS lat,
+        r.long::float8 AS long,
+        NULLIF(r.media_url, '') AS media_url
+    {_FROM_CHOSEN}
+    JOIN callcentre_open311service s ON s.id = r.service_id
+    LEFT JOIN dispatch_crew c ON c.id = t.crew_id
+    LEFT JOIN dispatch_department d ON d.id = t.department_id
+    WHERE r.id = ANY(%(ids)s)
+    ORDER BY r.requested_at DESC, r.id DESC
+) AS document
+"""  # noqa: S608 - constant pieces of SQL; every value is a parameter
 
 
 def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
@@ -281,9 +283,9 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
         return None
     ids = list(requests.values_list("id", flat=True))
     language = translation.get_language() or settings.LANGUAGE_CODE
-    notes = _status_notes()
     # The offsets are the centre's: the session's time zone, for this transaction only.
     zone = timezone.get_current_timezone_name()
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [zone])
         # The promise of each kind of ticket among them (category, grade, minutes to
@@ -303,13 +305,13 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
             {
                 "ids": ids,
                 "final": list(FINAL_STATES),
-                "notes": json.dumps(notes),
+                "notes": json.dumps(_status_notes()),
                 "centre": _("The repair call centre"),
                 "promises": json.dumps(promises),
                 "number_mark": "%(number)s",
             },
         )
         written = cursor.fetchone()[0]
-        # Back to the connection's own zone, should a transaction around this one go on.
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
+        if nested:  # the zone would stay set for the rest of the outer transaction
+            cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
     return written
