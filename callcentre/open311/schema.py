@@ -23,7 +23,7 @@ def _maybe(schema: dict) -> dict:
 
 
 _MOMENT = _text(
-    "ISO 8601 with the centre's offset, e.g. 2026-12-03T09:30:00+08:00.", **{"format": "date-time"}
+    "ISO 8601 with the centre's offset, e.g. 2026-12-03T09:30:00+08:00.", format="date-time"
 )
 
 
