@@ -11,6 +11,9 @@ class CallcentreConfig(AppConfig):
 
         from callcentre import signals
         from callcentre.postgres import use_c_timestamp_loader
+        from tickets.reference import reference_register
 
         signals.connect()
+        # Every Open311 request names its partner by key: kept in the cache like a policy.
+        reference_register("callcentre.open311partner", "key_hash")
         connection_created.connect(use_c_timestamp_loader, dispatch_uid="c-timestamp-loader")

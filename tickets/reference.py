@@ -1,9 +1,10 @@
 """Reference data that every new ticket reads and supervisors rarely edit, through the cache.
 
-SLA policies, fault types and communities are read once a minute at most instead of on every
-call. Saving or deleting one forgets it at once in the cache the edit went through; a process
-whose cache is its own may see the edit up to ``REFERENCE_TTL`` seconds late, while with a
-shared cache (Redis, ``CACHE_URL``) it applies to the next request.
+SLA policies, fault types and communities (and what other apps register: Open311 partners by
+their key) are read once a minute at most instead of on every call. Saving or deleting one
+forgets it at once in the cache the edit went through; a process whose cache is its own may
+see the edit up to ``REFERENCE_TTL`` seconds late, while with a shared cache (Redis,
+``CACHE_URL``) it applies to the next request.
 """
 
 from django.apps import apps
@@ -37,13 +38,24 @@ def reference_get(queryset: QuerySet, value) -> Model | None:
     return row
 
 
+def reference_forget(model: type[Model], value) -> None:
+    """Forget the row of ``model`` looked up by ``value``: for a change of the lookup field
+    itself, whose old value a save cannot know."""
+    cache.delete(_key(model._meta.label_lower, value))
+
+
 def _forget(sender, instance, **kwargs) -> None:
-    label = sender._meta.label_lower
-    cache.delete(_key(label, getattr(instance, _LOOKUPS[label])))
+    reference_forget(sender, getattr(instance, _LOOKUPS[sender._meta.label_lower]))
 
 
 def connect() -> None:
-    for label in _LOOKUPS:
-        model = apps.get_model(label)
-        for signal in (post_save, post_delete):
-            signal.connect(_forget, sender=model, dispatch_uid=f"reference-{label}-{signal}")
+    for label, field in list(_LOOKUPS.items()):
+        reference_register(label, field)
+
+
+def reference_register(label: str, field: str) -> None:
+    """Read rows of the model ``label`` by ``field`` through the cache, forgotten on change."""
+    _LOOKUPS[label] = field
+    model = apps.get_model(label)
+    for signal in (post_save, post_delete):
+        signal.connect(_forget, sender=model, dispatch_uid=f"reference-{label}-{signal}")

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from callcentre.models import Open311Partner, Open311Request, Open311Service
 from callcentre.promises import promise_template
 from tickets.choices import FINAL_STATES, Category, Grade, State
+from tickets.models import SlaPolicy
+from tickets.reference import reference_get
 
 # A GET of requests without dates covers this many days before now, and at most this many.
 DEFAULT_DAYS = 90
@@ -54,13 +56,12 @@ def key_hash(key: str) -> str:
 
 
 def partner_for_key(key: str) -> Open311Partner | None:
-    """Return the active partner whose API key this is, if any."""
+    """Return the active partner whose API key this is, if any: through the cache, which
+    forgets a partner the moment it is switched off or its key renewed."""
     if not key:
         return None
-    return (
-        Open311Partner.objects.select_related("user")
-        .filter(key_hash=key_hash(key), is_active=True)
-        .first()
+    return reference_get(
+        Open311Partner.objects.select_related("user").filter(is_active=True), key_hash(key)
     )
 
 
@@ -241,9 +242,10 @@ CROSS JOIN LATERAL (
         || round(extract(epoch FROM t.dispatch_due - t.received_at) / 60)::int AS kind
 ) AS k
 """
-_KINDS_SQL = f"SELECT DISTINCT t.category, t.grade, k.kind {_FROM_CHOSEN} WHERE r.id = ANY(%s)"
+_KINDS_SQL = f"SELECT DISTINCT k.kind {_FROM_CHOSEN} WHERE r.id = ANY(%s)"
+# The second column says whether a kind of ticket had no promise passed in.
 _DOCUMENTS_SQL = f"""
-SELECT COALESCE(json_agg(document), '[]')::text FROM (
+SELECT COALESCE(json_agg(document), '[]')::text, bool_or(document.service_notice IS NULL) FROM (
     SELECT
         t.number AS service_request_id,
         CASE WHEN t.state = ANY(%(final)s) THEN 'closed' ELSE 'open' END AS status,
@@ -286,32 +288,46 @@ def request_documents_json(requests: QuerySet[Open311Request]) -> str | None:
     # The offsets are the centre's: the session's time zone, for this transaction only.
     zone = timezone.get_current_timezone_name()
     nested = connection.in_atomic_block
+    parameters = {
+        "ids": ids,
+        "final": list(FINAL_STATES),
+        "notes": json.dumps(_status_notes()),
+        "centre": _("The repair call centre"),
+        "promises": json.dumps(_promises(_kinds_of_the_policies(), language)),
+        "number_mark": "%(number)s",
+    }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [zone])
-        # The promise of each kind of ticket among them (category, grade, minutes to
-        # dispatch), worded once, with the number left to fill in.
-        cursor.execute(_KINDS_SQL, [ids])
-        promises = {
-            kind: promise_template(
-                category=category,
-                grade=grade,
-                minutes=int(kind.rsplit("|", 1)[1]),
-                language=language,
-            )
-            for category, grade, kind in cursor.fetchall()
-        }
-        cursor.execute(
-            _DOCUMENTS_SQL,
-            {
-                "ids": ids,
-                "final": list(FINAL_STATES),
-                "notes": json.dumps(_status_notes()),
-                "centre": _("The repair call centre"),
-                "promises": json.dumps(promises),
-                "number_mark": "%(number)s",
-            },
-        )
-        written = cursor.fetchone()[0]
+        cursor.execute(_DOCUMENTS_SQL, parameters)
+        written, unpromised = cursor.fetchone()
+        if unpromised:
+            # A ticket whose deadlines no policy of today makes (its grade changed, or a
+            # policy since): the kinds the list holds, then the list again.
+            cursor.execute(_KINDS_SQL, [ids])
+            kinds = [kind for (kind,) in cursor.fetchall()]
+            parameters["promises"] = json.dumps(_promises(kinds, language))
+            cursor.execute(_DOCUMENTS_SQL, parameters)
+            written, _unpromised = cursor.fetchone()
         if nested:  # the zone would stay set for the rest of the outer transaction
             cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
     return written
+
+
+def _kinds_of_the_policies() -> list[str]:
+    """Every kind of ticket (category, grade, minutes to dispatch) the SLA policies make."""
+    return [
+        f"{category}|{grade}|{minutes}"
+        for grade, minutes in SlaPolicy.objects.values_list("grade", "dispatch_minutes")
+        for category in Category.values
+    ]
+
+
+def _promises(kinds: list[str], language: str) -> dict[str, str]:
+    """The promise of each kind, worded once with the number left to fill in."""
+    promises = {}
+    for kind in kinds:
+        category, grade, minutes = kind.split("|")
+        promises[kind] = promise_template(
+            category=category, grade=grade, minutes=int(minutes), language=language
+        )
+    return promises

@@ -22,6 +22,7 @@ from callcentre.open311.selectors import key_hash, service_attributes
 from callcentre.services import ticket_caller_remember
 from tickets.errors import ApplicationError, invalid
 from tickets.names import full_name
+from tickets.reference import reference_forget
 from tickets.services import ticket_create
 
 MAX_DESCRIPTION = 4000
@@ -73,6 +74,7 @@ def partner_issue(
 def partner_key_renew(*, partner: Open311Partner) -> str:
     """Give ``partner`` a new key; the old one stops working at once."""
     key = secrets.token_urlsafe(32)
+    reference_forget(Open311Partner, partner.key_hash)
     partner.key_prefix, partner.key_hash = key[:8], key_hash(key)
     partner.save(update_fields=["key_prefix", "key_hash"])
     return key

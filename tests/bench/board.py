@@ -42,7 +42,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/callcentre_bench_board"
 # Requests per page timed in process (split into SQL and the rest), after as many warm-ups.
 IN_PROCESS_REQUESTS = 40
-_SERVER_TIMING = re.compile(r"\bapp;dur=([\d.]+)")
 
 
 @dataclass(frozen=True)
@@ -612,7 +611,7 @@ def _http_round(
 ) -> None:
     import httpx
 
-    from tests.bench.load import CpuMeter, process_groups
+    from tests.bench.load import SERVER_TIMING, CpuMeter, process_groups
 
     page = phase.page
     measuring, stop = threading.Event(), threading.Event()
@@ -632,7 +631,7 @@ def _http_round(
                     response = http.get(page.path, headers=headers)
                     elapsed = (time.perf_counter() - began) * 1000
                     etag = response.headers.get("ETag", etag) if page.conditional else None
-                    timing = _SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
+                    timing = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
                     failure = (
                         None
                         if response.status_code == page.status and timing

@@ -9,6 +9,7 @@ the machine, so a report shows where the cores went and whether something else c
 import itertools
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,9 +23,12 @@ import psycopg
 from tests.bench.dataset import Dataset
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The bench settings' middleware: ``Server-Timing: app;dur=<ms>``.
+SERVER_TIMING = re.compile(r"\bapp;dur=([\d.]+)")
 
-# One request: return None on success, or a short description of the failure.
-Request = Callable[[], str | None]
+# One request: return a short description of the failure, or on success None or the
+# server's own time in milliseconds (its ``Server-Timing``).
+Request = Callable[[], str | float | None]
 # Called once in each client thread: its request, and what closes its connection.
 ClientFactory = Callable[[], tuple[Request, Callable[[], None]]]
 
@@ -42,6 +46,7 @@ class PhaseResult:
     error_samples: list[str]
     cpu_cores: dict[str, float]
     rounds: int = 1
+    server_ms: list[float] = field(default_factory=list, repr=False)
 
     @property
     def requests(self) -> int:
@@ -59,11 +64,19 @@ class PhaseResult:
 
     def percentile_ms(self, pct: float) -> float:
         """Return the ``pct`` percentile latency in milliseconds (nearest rank)."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        rank = max(1, round(pct / 100 * len(ordered)))
-        return ordered[rank - 1] * 1000
+        return _percentile(self.latencies, pct) * 1000
+
+    def server_percentile_ms(self, pct: float) -> float:
+        """Return the ``pct`` percentile of the server's own times, where it told them."""
+        return _percentile(self.server_ms, pct)
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    """Nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(1, round(pct / 100 * len(ordered))) - 1]
 
 
 def merge(parts: list[PhaseResult]) -> PhaseResult:
@@ -83,6 +96,7 @@ def merge(parts: list[PhaseResult]) -> PhaseResult:
             for group in first.cpu_cores
         },
         rounds=len(parts),
+        server_ms=[value for part in parts for value in part.server_ms],
     )
 
 
@@ -205,6 +219,7 @@ def run_phase(
     window: dict[str, float] = {}
     lock = threading.Lock()
     latencies: list[float] = []
+    servers: list[float] = []
     errors: list[str] = []
 
     def client() -> None:
@@ -214,24 +229,28 @@ def run_phase(
             ready.abort()  # the run stops instead of waiting for this client forever
             raise
         mine: list[float] = []
+        server: list[float] = []
         failures: list[str] = []
         ready.wait()
         start, end = window["start"], window["end"]
         while True:
             began = time.perf_counter()
-            failure = request()
+            answer = request()
             done = time.perf_counter()
             if done >= end:
                 break
             if done >= start:
-                if failure is None:
-                    mine.append(done - began)
+                if isinstance(answer, str):
+                    failures.append(answer)
                 else:
-                    failures.append(failure)
+                    mine.append(done - began)
+                    if answer is not None:
+                        server.append(answer)
         measured.wait()
         close()
         with lock:
             latencies.extend(mine)
+            servers.extend(server)
             errors.extend(failures)
 
     threads = [threading.Thread(target=client, name=f"{name}-{n}") for n in range(concurrency)]
@@ -257,6 +276,7 @@ def run_phase(
         errors=len(errors),
         error_samples=sorted(set(errors))[:5],
         cpu_cores=cpu_cores,
+        server_ms=servers,
     )
 
 

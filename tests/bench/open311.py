@@ -133,14 +133,17 @@ def _filing(service_code: str) -> dict:
 
 
 def _client(url: str, send: Callable, expected: int):
-    """A factory of requests (``send(client)``), one keep-alive client per thread; an answer
-    other than ``expected``, or one with no rows, is a failure."""
+    """A factory of requests (``send(client)``), one keep-alive client per thread, each
+    answering with the server's time; an answer other than ``expected``, one with no rows, or
+    one without ``Server-Timing`` is a failure."""
     import httpx
+
+    from tests.bench.load import SERVER_TIMING
 
     def make():
         client = httpx.Client(base_url=url, timeout=30)
 
-        def request() -> str | None:
+        def request() -> str | float:
             try:
                 response = send(client)
             except httpx.HTTPError as error:
@@ -150,7 +153,8 @@ def _client(url: str, send: Callable, expected: int):
             # Checked without parsing: the client's JSON parse is not the server's time.
             if not response.content.startswith(b"[{"):
                 return "no rows"
-            return None
+            timing = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
+            return float(timing[1]) if timing else "no Server-Timing"
 
         return request, client.close
 
@@ -252,10 +256,17 @@ def _report(phase) -> None:
     _say(
         f"  {phase.requests:,} requests, {phase.per_second:,.0f}/s, p50 "
         f"{phase.percentile_ms(50):.1f} ms, p95 {phase.percentile_ms(95):.1f} ms, p99 "
-        f"{phase.percentile_ms(99):.1f} ms, {phase.errors} errors"
+        f"{phase.percentile_ms(99):.1f} ms (server p95 {phase.server_percentile_ms(95):.1f} "
+        f"ms), {phase.errors} errors; {_cores(phase)}"
     )
     for sample in phase.error_samples:
         _say(f"    {sample}")
+
+
+def _cores(phase) -> str:
+    return "cores busy: " + ", ".join(
+        f"{group} {cores:.2f}" for group, cores in phase.cpu_cores.items()
+    )
 
 
 def _write(args, started: datetime, dataset, phases: dict) -> int:
@@ -275,30 +286,43 @@ def _write(args, started: datetime, dataset, phases: dict) -> int:
         f"- {post.what}, a new caller each time, form-encoded with the partner's key and the "
         f"repair's attributes: {post.requests:,} requests in {post.seconds:g} s "
         f"({post.per_second:,.0f}/s), {post.errors} errors",
-        f"- p50 {post.percentile_ms(50):.1f} ms, p95 {post.percentile_ms(95):.1f} ms, "
+        f"- as the clients saw it (queueing for a worker included; the figure judged): p50 "
+        f"{post.percentile_ms(50):.1f} ms, p95 {post.percentile_ms(95):.1f} ms, "
         f"**p99 {post.percentile_ms(99):.1f} ms** (target ≤ {POST_TARGET_P99_MS:.0f} ms): "
         f"{'PASS' if post_ok else 'FAIL'}",
+        f"- server time (`Server-Timing`): p50 {post.server_percentile_ms(50):.1f} ms, p99 "
+        f"{post.server_percentile_ms(99):.1f} ms; server CPU (web and PostgreSQL) "
+        f"{post.server_cpu_ms:.1f} ms a request; {_cores(post)}",
         "",
         "## Reading: `GET /open311/v2/requests.json`, one client",
         "",
-        "| what | requests | p50 ms | p95 ms | p99 ms | errors | verdict |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "Judged as the board's and the callback queue's pages are: the p95 server time "
+        "(`Server-Timing`, all of Django's middleware). The client's time adds gunicorn's "
+        "write and the Python client reading the answer (545 KB for 1,000 requests).",
+        "",
+        "| what | requests | server p50 ms | server p95 ms | client p50 ms | client p95 ms "
+        "| errors | verdict |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     passed = bool(post_ok)
     for name, phase in phases.items():
         if name == "post":
             continue
-        ok = phase.errors == 0 and phase.requests and phase.percentile_ms(95) <= GET_TARGET_P95_MS
+        ok = (
+            phase.errors == 0
+            and phase.requests
+            and phase.server_percentile_ms(95) <= GET_TARGET_P95_MS
+        )
         passed = passed and bool(ok)
         lines.append(
-            f"| {phase.what} | {phase.requests:,} | {phase.percentile_ms(50):.1f} | "
-            f"**{phase.percentile_ms(95):.1f}** | {phase.percentile_ms(99):.1f} | "
-            f"{phase.errors} | {'PASS' if ok else 'FAIL'} |"
+            f"| {phase.what} | {phase.requests:,} | {phase.server_percentile_ms(50):.1f} | "
+            f"**{phase.server_percentile_ms(95):.1f}** | {phase.percentile_ms(50):.1f} | "
+            f"{phase.percentile_ms(95):.1f} | {phase.errors} | {'PASS' if ok else 'FAIL'} |"
         )
     lines += [
         "",
-        f"Target for every read: p95 ≤ {GET_TARGET_P95_MS:.0f} ms. Result: "
-        f"**{'PASS' if passed else 'FAIL'}**.",
+        f"Targets: filing p99 ≤ {POST_TARGET_P99_MS:.0f} ms at {args.clients} clients; every "
+        f"read p95 ≤ {GET_TARGET_P95_MS:.0f} ms. Result: **{'PASS' if passed else 'FAIL'}**.",
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,29 @@ def test_logging_a_ticket_closes_the_call_and_remembers_caller_and_address(centr
 
 
 @pytest.mark.django_db
+def test_a_caller_calling_again_is_one_caller_with_the_address_once_and_used_last(
+    centre, clock, django_assert_max_num_queries
+):
+    services.intake_ticket_create(agent=centre.agent, **_fields(centre))
+    services.intake_ticket_create(agent=centre.agent, **_fields(centre, community=None))
+    clock.shift(timedelta(hours=2))
+    again = services.intake_ticket_create(agent=centre.agent, **_fields(centre, caller_name=""))
+    with django_assert_max_num_queries(2):  # the caller upserted, the address touched
+        services.ticket_caller_remember(ticket=again)
+    caller = Caller.objects.get()
+    assert caller.name == "张先生"  # kept: no name was given this time
+    assert CallerAddress.objects.count() == 2  # with the community, and without
+    kept = CallerAddress.objects.get(community=centre.community)
+    assert kept.last_used_at == T0 + timedelta(hours=2)
+    services.intake_answer_on_call(
+        agent=centre.agent, phone=PHONE, faq_entries=[], notes="问水价", name="张伟"
+    )
+    caller.refresh_from_db()
+    assert caller.name == "张伟"
+    assert Call.objects.filter(caller=caller).count() == 4
+
+
+@pytest.mark.django_db
 def test_the_caller_history_shows_calls_tickets_and_addresses_in_fixed_queries(
     centre, clock, django_assert_max_num_queries
 ):

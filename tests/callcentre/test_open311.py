@@ -9,17 +9,19 @@ from xml.etree import ElementTree
 import jsonschema
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from callcentre.models import Caller, Open311Request, Open311Service
 from callcentre.open311 import selectors
-from callcentre.open311.services import partner_issue
+from callcentre.open311.services import partner_issue, partner_key_renew
 from dispatch.selectors import BoardFilters, board_lanes
 from tests.callcentre import open311_schemas as schemas
 from tests.conftest import T0, walk_to
 from tickets.choices import Channel, Grade, State
-from tickets.models import Ticket
+from tickets.models import SlaPolicy, Ticket
 
 pytestmark = pytest.mark.django_db
 V2 = "/open311/v2"
@@ -245,10 +247,17 @@ class TestFiling:
         assert root.findtext("error/code") == "403"
         assert not Ticket.objects.exists()
 
-    def test_a_partner_switched_off_is_refused(self, web, wechat, offered):
+    def test_a_partner_switched_off_is_refused_at_once(self, web, wechat, offered):
+        assert _file(web, wechat).status_code == 201  # the partner is in the cache now
         wechat.partner.is_active = False
         wechat.partner.save()
         assert _file(web, wechat).status_code == 403
+
+    def test_a_renewed_key_works_and_the_old_one_stops_at_once(self, web, wechat, offered):
+        assert _file(web, wechat).status_code == 201
+        renewed = partner_key_renew(partner=wechat.partner)
+        assert _file(web, wechat).status_code == 403
+        assert _file(web, wechat, api_key=renewed).status_code == 201
 
     def test_the_xml_answer_to_a_filing(self, web, wechat, offered):
         root = _xml(web.post(f"{V2}/requests.xml", _filing(wechat)))
@@ -418,6 +427,35 @@ class TestTwoWaysToTheDocuments:
         assert len(written) == 7
         assert {document["status"] for document in written} == {"open", "closed"}
         assert len({document["agency_responsible"] for document in written}) == 3
+
+    def test_a_ticket_filed_under_an_older_policy_keeps_its_promise(
+        self, web, wechat, offered, centre
+    ):
+        older = _file(web, wechat).json()[0]["service_request_id"]
+        SlaPolicy.objects.filter(grade=Grade.GENERAL).update(dispatch_minutes=45)
+        caches["default"].clear()  # the policy as the next filing reads it
+        newer = _file(web, wechat).json()[0]["service_request_id"]
+
+        with translation.override("en"):
+            with CaptureQueriesContext(connection) as today:
+                selectors.request_documents_json(
+                    selectors.requests_chosen(numbers=[newer], now=timezone.now())
+                )
+            chosen = selectors.requests_chosen(now=timezone.now())
+            with CaptureQueriesContext(connection) as both:
+                written = json.loads(selectors.request_documents_json(chosen))
+            built = selectors.request_documents(chosen)
+
+        assert written == built
+        notices = {
+            document["service_request_id"]: document["service_notice"] for document in written
+        }
+        assert "within 30 minutes" in notices[older]
+        assert "within 45 minutes" in notices[newer]
+        # The kinds of ticket a list holds are read only when a policy of today has not
+        # made one of them.
+        assert not any(" DISTINCT " in query["sql"] for query in today.captured_queries)
+        assert any(" DISTINCT " in query["sql"] for query in both.captured_queries)
 
     def test_a_json_list_and_an_xml_list_say_the_same(self, web, wechat, offered, centre):
         _file(web, wechat)
