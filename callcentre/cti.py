@@ -1,7 +1,9 @@
 """Signed events from the telephone switch (CTI): checking the signature and the time.
 
 The switch sends ``X-CTI-Timestamp`` (Unix seconds) and ``X-CTI-Signature:
-sha256=<hex>``, the HMAC-SHA256 with the shared secret of ``"<timestamp>.<raw body>"``.
+sha256=<hex>``, the HMAC-SHA256 with the shared secret of ``"<timestamp>.<raw body>"``; a
+GET, which has no body, signs its path with the query instead (``/api/v1/cti/notices/?number=
+…``), so a signature cannot be reused to ask about another number.
 A request more than ``CTI_MAX_SKEW`` seconds from now is refused as a possible replay;
 events themselves are idempotent per (call id, event) besides.
 """
@@ -33,6 +35,13 @@ class CtiSwitch:
         return "CTI switch"
 
 
+def signed_part(request) -> bytes:
+    """What the signature covers: the body, or for a GET the path and query as sent."""
+    if request.method == "GET":
+        return request.get_full_path().encode()
+    return request.body
+
+
 class CtiSignatureAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         secret = settings.CTI_SHARED_SECRET
@@ -44,7 +53,7 @@ class CtiSignatureAuthentication(authentication.BaseAuthentication):
             raise exceptions.PermissionDenied(_("The request is not signed."))
         if abs(time.time() - int(timestamp)) > settings.CTI_MAX_SKEW:
             raise exceptions.PermissionDenied(_("The signature has expired; check the clock."))
-        expected = cti_signature(secret=secret, timestamp=timestamp, body=request.body)
+        expected = cti_signature(secret=secret, timestamp=timestamp, body=signed_part(request))
         if not hmac.compare_digest(expected, signature):
             raise exceptions.PermissionDenied(_("The signature does not match."))
         return CtiSwitch(), None
@@ -63,6 +72,7 @@ class CtiSignatureScheme(OpenApiAuthenticationExtension):
             "name": "X-CTI-Signature",
             "description": (
                 "sha256=<hex>: HMAC-SHA256 with the shared secret of "
-                '"<X-CTI-Timestamp>.<raw body>"; the timestamp is Unix seconds.'
+                '"<X-CTI-Timestamp>.<raw body>" (for a GET, of "<X-CTI-Timestamp>.<path and '
+                'query>"); the timestamp is Unix seconds.'
             ),
         }

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "callcentre",
     "followups",
     "reports",
+    "outages",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
     # Text messages still waiting (the broker was down, the gateway refused) are tried again.
     "messages-retry": {
         "task": "dispatch.tasks.messages_retry",
+        "schedule": 60.0,
+    },
+    # An outage's customers not yet told of a change (the broker was down) are told now.
+    "outages-notify-pending": {
+        "task": "outages.tasks.outage_notify_pending",
         "schedule": 60.0,
     },
     # A crew that has not accepted its ticket in time gives it back to the board.

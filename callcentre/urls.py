@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
 from followups.api import CalendarView, CallbackQueueView, CallbackRecordView
+from outages import views as outage_views
+from outages.api import CtiNoticeView
 from staffing.api import ErlangView
 from tickets.alert_api import AlertAcknowledgeView, AlertDelayCauseView, AlertListView
 from tickets.api import AuthTokenView
@@ -16,6 +18,7 @@ handler404 = "callcentre.not_found.page_not_found"
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("cti/events/", CtiEventView.as_view(), name="api-cti-events"),
+    path("cti/notices/", CtiNoticeView.as_view(), name="api-cti-notices"),
     path("faq/", FaqSearchView.as_view(), name="api-faq"),
     path("calendar/", CalendarView.as_view(), name="api-calendar"),
     path("callbacks/", CallbackQueueView.as_view(), name="api-callbacks"),
@@ -53,6 +56,8 @@ urlpatterns = [
     path("callbacks/", include("followups.urls")),
     # Public pages (no login): a ticket's status and its completion slip.
     path("status/", include("tickets.public_urls")),
+    path("notices/", outage_views.public_notices, name="public-notices"),
+    path("outages/", include("outages.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -33,6 +33,8 @@ def _links(user) -> list[tuple[str, str]]:
     if user.has_perm("tickets.view_crew_tickets"):
         links.append((reverse("crew:home"), _("My crew")))
     links.append((reverse("tickets:list"), _("Tickets")))
+    if user.has_perm("outages.view_outage"):
+        links.append((reverse("outages:list"), _("Outages")))
     if user.has_perm("followups.record_callback"):
         links.append((reverse("followups:queue"), _("Callbacks")))
     if user.has_perm("tickets.review_ticket"):

@@ -46,7 +46,10 @@ def _manage(models_: list[str]) -> list[str]:
     return perms
 
 
+# Who publishes outage notices and keeps them current; everyone at the desk reads them.
+_OUTAGE_DESK = ["outages.add_outage", "outages.change_outage"]
 _FRONT_DESK = [
+    "outages.view_outage",
     "tickets.view_all_tickets",
     "tickets.add_ticket",
     "tickets.refer_on_intake",
@@ -92,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "tickets.approve_extension",
         "tickets.receive_ticket_alerts",
         "tickets.record_delay_cause",
+        *_OUTAGE_DESK,
     ],
     Role.SUPERVISOR: [
         *_FRONT_DESK,
@@ -133,6 +137,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "staffing.view_seatsession",
         "staffing.view_statusspell",
         "staffing.view_forecastaccuracy",
+        *_OUTAGE_DESK,
+        "outages.publish_late_outage",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

@@ -45,6 +45,8 @@ class SwitchSignature(requests.auth.AuthBase):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
+        if request.method == "GET":
+            body = request.path_url.encode()  # a GET signs its path and query
         stamp = str(int(time.time()))
         request.headers["X-CTI-Timestamp"] = stamp
         request.headers["X-CTI-Signature"] = cti_signature(

@@ -1,0 +1,134 @@
+"""Which outages cover an address, and who lives in an outage's area."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from callcentre.models import Caller, CallerAddress
+from dispatch.models import Community
+from outages.models import Outage, OutageBuilding
+
+
+@dataclass
+class Coverage:
+    """The outages in force, indexed by what they cover: a look-up per address is two dict
+    reads, whatever the number of outages."""
+
+    by_community: dict[int, list[Outage]] = field(default_factory=dict)
+    by_building: dict[tuple[int, str], list[Outage]] = field(default_factory=dict)
+
+    def covering(self, *, community_id: int | None, building: str = "") -> list[Outage]:
+        """The outages covering an address, the latest to start first."""
+        if community_id is None:
+            return []
+        found = [
+            *self.by_community.get(community_id, []),
+            *self.by_building.get((community_id, _building_key(building)), []),
+        ]
+        unique = {outage.pk: outage for outage in found}.values()
+        return sorted(unique, key=lambda outage: (outage.starts_at, outage.pk), reverse=True)
+
+
+def _building_key(building: str) -> str:
+    """Buildings as agents type them: "5", "5栋", " 5 号楼" are one."""
+    return building.strip().removesuffix("号楼").removesuffix("栋").removesuffix("幢").strip()
+
+
+def outages_in_force(*, now: datetime) -> QuerySet[Outage]:
+    """Published outages that have started and are not over."""
+    return Outage.objects.filter(state=Outage.State.PUBLISHED, starts_at__lte=now)
+
+
+def outages_published() -> QuerySet[Outage]:
+    """Outages in force or still to come (published, supply not yet restored), the soonest
+    first, with their areas."""
+    return (
+        Outage.objects.filter(state=Outage.State.PUBLISHED)
+        .prefetch_related("districts", "communities__district", "buildings__community")
+        .order_by("starts_at", "id")
+    )
+
+
+def coverage_of(outages) -> Coverage:
+    """Index ``outages`` by the communities and buildings they cover (four queries)."""
+    outages = list(outages)
+    coverage = Coverage()
+    if not outages:
+        return coverage
+    by_pk = {outage.pk: outage for outage in outages}
+    districts: dict[int, list[Outage]] = {}
+    for outage_id, district_id in Outage.districts.through.objects.filter(
+        outage_id__in=by_pk
+    ).values_list("outage_id", "district_id"):
+        districts.setdefault(district_id, []).append(by_pk[outage_id])
+    if districts:
+        for community_id, district_id in Community.objects.filter(
+            district_id__in=districts
+        ).values_list("id", "district_id"):
+            coverage.by_community.setdefault(community_id, []).extend(districts[district_id])
+    for outage_id, community_id in Outage.communities.through.objects.filter(
+        outage_id__in=by_pk
+    ).values_list("outage_id", "community_id"):
+        coverage.by_community.setdefault(community_id, []).append(by_pk[outage_id])
+    for outage_id, community_id, building in OutageBuilding.objects.filter(
+        outage_id__in=by_pk
+    ).values_list("outage_id", "community_id", "building"):
+        key = (community_id, _building_key(building))
+        coverage.by_building.setdefault(key, []).append(by_pk[outage_id])
+    return coverage
+
+
+def outages_covering(*, community_id: int | None, building: str, now: datetime) -> list[Outage]:
+    """The outages in force at this address, the latest to start first."""
+    return coverage_of(outages_in_force(now=now)).covering(
+        community_id=community_id, building=building
+    )
+
+
+def _area_filter(outage: Outage) -> Q:
+    """Addresses in ``outage``'s area, as a filter of ``CallerAddress``."""
+    area = Q(community__district__in=outage.districts.all()) | Q(
+        community__in=outage.communities.all()
+    )
+    for community_id, building in outage.buildings.values_list("community_id", "building"):
+        area |= Q(community_id=community_id, building__in=_building_spellings(building))
+    return area
+
+
+def _building_spellings(building: str) -> list[str]:
+    key = _building_key(building)
+    return [key, f"{key}栋", f"{key}号楼", f"{key}幢"]
+
+
+def customers_in_area(outage: Outage) -> QuerySet[Caller]:
+    """Callers with a known service address in ``outage``'s area, each once."""
+    addresses = CallerAddress.objects.filter(_area_filter(outage))
+    return Caller.objects.filter(pk__in=addresses.values("caller_id"))
+
+
+def accounts_to_call(outage: Outage) -> list[Caller]:
+    """Key and special accounts in the area: a person calls each of them."""
+    return list(
+        customers_in_area(outage)
+        .filter(customer_type__in=[Caller.CustomerType.KEY_ACCOUNT, Caller.CustomerType.SPECIAL])
+        .order_by("customer_type", "name")
+    )
+
+
+def outage_for_number(*, phone: str, now: datetime) -> Outage | None:
+    """The outage in force over any known address of the caller with ``phone`` (E.164),
+    the latest to start; None if none covers them or the number is new."""
+    addresses = list(
+        CallerAddress.objects.filter(caller__phone=phone, community__isnull=False)
+        .order_by("-last_used_at")
+        .values_list("community_id", "building")
+    )
+    if not addresses:
+        return None
+    coverage = coverage_of(outages_in_force(now=now))
+    for community_id, building in addresses:
+        covering = coverage.covering(community_id=community_id, building=building)
+        if covering:
+            return covering[0]
+    return None
