@@ -19,6 +19,7 @@ from callcentre.services import intake_ticket_create
 from dispatch.models import Community, Crew, CrewMembership, Department, District
 from followups.demo import followups_demo
 from followups.workdays import official_year_known
+from outages.demo import outages_demo
 from reports.models import Report
 from reports.services import PERIOD_OF, report_generate, reports_produce
 from staffing.demo import staffing_demo
@@ -348,6 +349,8 @@ class DemoBuilder:
         followups_demo(now=self.now, since=start, rng=self.random)
         # Seats, rosters, weeks of switch calls and their forecasts, the floor now.
         staffing_demo(now=self.now, rng=self.random)
+        # Outage notices in force, coming and over, their customers told.
+        outages_demo(now=self.now)
         # The alerts of the last day, as the minute-by-minute sweep would have raised them.
         services.alerts_sweep(now=self.now)
         # The shift and daily reports of the days replayed, as beat would have made them.

@@ -45,7 +45,7 @@ def outages_published() -> QuerySet[Outage]:
     first, with their areas."""
     return (
         Outage.objects.filter(state=Outage.State.PUBLISHED)
-        .prefetch_related("districts", "communities__district", "buildings__community")
+        .prefetch_related("districts", "communities__district", "buildings__community__district")
         .order_by("starts_at", "id")
     )
 
@@ -132,3 +132,20 @@ def outage_for_number(*, phone: str, now: datetime) -> Outage | None:
         if covering:
             return covering[0]
     return None
+
+
+def outages_by_district(outages) -> list[tuple]:
+    """``outages`` grouped under each district they touch (whole, by a community or by a
+    building), the districts in their order; an outage over two districts is under both."""
+    districts: dict[int, tuple] = {}
+    for outage in outages:
+        touched = [
+            *outage.districts.all(),
+            *(community.district for community in outage.communities.all()),
+            *(building.community.district for building in outage.buildings.all()),
+        ]
+        for district in touched:
+            listed = districts.setdefault(district.pk, (district, []))[1]
+            if outage not in listed:
+                listed.append(outage)
+    return sorted(districts.values(), key=lambda entry: entry[0].code)

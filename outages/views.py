@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from outages import services
 from outages.forms import OutageChangeForm, OutagePublishForm
 from outages.models import Outage
-from outages.selectors import accounts_to_call, outages_published
+from outages.selectors import accounts_to_call, outages_by_district, outages_published
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 
@@ -114,7 +114,5 @@ def outage_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def public_notices(request: HttpRequest) -> HttpResponse:
     """Current and coming outages by district and community, for anyone."""
-    now = timezone.now()
-    return render(
-        request, "outages/public.html", {"outages": list(outages_published()), "now": now}
-    )
+    context = {"districts": outages_by_district(outages_published()), "now": timezone.now()}
+    return render(request, "outages/public.html", context)

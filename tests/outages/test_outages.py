@@ -303,11 +303,15 @@ class TestPages:
     def test_the_public_page_lists_current_and_coming_notices_without_a_login(
         self, centre, area, clock
     ):
-        _publish(centre.dispatcher, communities=[area["home"]])
+        _publish(
+            centre.dispatcher, communities=[area["home"]], buildings=[(area["elsewhere"], "5")]
+        )
         page = Client().get(reverse("public-notices"))
         assert page.status_code == 200
         body = page.content.decode()
-        assert "人民路主管更换" in body
+        assert body.count("人民路主管更换") == 2  # under each of the two districts it touches
+        for district in (area["home"].district, area["elsewhere"].district):
+            assert f"<h2>{district.name}</h2>" in body
         assert area["home"].name in body
         assert "no-store" in page["Cache-Control"] or "max-age=0" in page["Cache-Control"]
 
