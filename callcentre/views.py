@@ -179,7 +179,7 @@ def console_place(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     community, fault_type = data.get("community"), data.get("fault_type")
     now = timezone.now()
-    context = {"community": community, "fault_type": fault_type}
+    context = {"community": community, "fault_type": fault_type, "building": data.get("building")}
     if community and data.get("building") and data.get("unit"):
         context["address"] = address_history(
             community=community, building=data["building"], unit=data["unit"], now=now

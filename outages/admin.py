@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from outages.models import Outage, OutageBuilding, OutageChange
+from outages.models import Outage, OutageBuilding, OutageChange, PlanStep
 
 
 class OutageBuildingInline(admin.TabularInline):
@@ -32,3 +32,12 @@ class OutageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(PlanStep)
+class PlanStepAdmin(admin.ModelAdmin):
+    """The emergency plan (应急预案): the steps every incident of a fault type ticks off."""
+
+    list_display = ["text", "fault_type", "order", "is_active"]
+    list_filter = ["fault_type", "is_active"]
+    list_editable = ["order", "is_active"]

@@ -1,4 +1,5 @@
-"""Demo outages: one in force, one coming, one over; told to the demo's customers."""
+"""Demo outages: one in force, one coming, one over, and an incident from the open burst
+main with its plan; each told to the demo's customers."""
 
 from datetime import datetime, timedelta
 
@@ -7,8 +8,10 @@ import time_machine
 from callcentre.models import Caller, CallerAddress
 from dispatch.models import Community, District
 from outages import services
-from outages.models import Outage
+from outages.models import Outage, PlanStep
 from staffing.models import User
+from tickets.choices import FINAL_STATES
+from tickets.models import FaultType, Ticket
 
 
 def outages_demo(*, now: datetime) -> None:
@@ -65,9 +68,54 @@ def outages_demo(*, now: datetime) -> None:
     )
     with time_machine.travel(over.expected_end_at - timedelta(minutes=30), tick=False):
         services.outage_restore(actor=dispatcher, outage=over)
+    _incident(now=now, dispatcher=dispatcher)
     for outage in Outage.objects.all():
         for change in outage.changes.all():
             services.outage_notify(change=change)
+
+
+# The emergency plan (应急预案) of a burst main and of a large-area outage, and what every
+# incident's plan holds.
+PLAN = [
+    ("burst-main", 1, "关闭上游阀门，控制漏水范围"),
+    ("burst-main", 2, "通知交警设置围挡、疏导交通"),
+    ("burst-main", 3, "安排临时供水车到受影响小区"),
+    ("area-outage", 1, "确认停水范围，排查原因"),
+    ("area-outage", 2, "安排临时供水车到受影响小区"),
+    (None, 8, "向分管领导报告"),
+    (None, 9, "恢复供水后核实水质"),
+]
+
+
+def _incident(*, now: datetime, dispatcher) -> None:
+    """The plan in the configuration, and an incident declared from the open burst main."""
+    types = {
+        fault.code: fault
+        for fault in FaultType.objects.filter(code__in=["burst-main", "area-outage"])
+    }
+    PlanStep.objects.bulk_create(
+        [
+            PlanStep(fault_type=types.get(code) if code else None, order=order, text=text)
+            for code, order, text in PLAN
+            if code is None or code in types
+        ]
+    )
+    burst = (
+        Ticket.objects.filter(fault_type__code="burst-main", community__isnull=False)
+        .exclude(state__in=FINAL_STATES)
+        .order_by("-received_at")
+        .first()
+    )
+    if burst is None:
+        return
+    with time_machine.travel(burst.received_at + timedelta(minutes=8), tick=False):
+        incident = services.incident_declare(
+            actor=dispatcher,
+            ticket=burst,
+            expected_end_at=max(now, burst.received_at) + timedelta(hours=4),
+            customer_text="附近供水主管爆裂，正在抢修，预计 4 小时内恢复供水；临时供水车已派出。",
+        )
+        services.incident_step_tick(actor=dispatcher, step=incident.steps.first())
 
 
 def _published(*, at: datetime, actor, **fields) -> Outage:

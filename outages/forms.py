@@ -104,3 +104,19 @@ class OutageChangeForm(Form):
     customer_text = forms.CharField(
         label=_("Text for customers"), max_length=400, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class IncidentDeclareForm(Form):
+    """A major incident from a ticket: its area (the ticket's community unless chosen), the
+    ETA, and what callers are told."""
+
+    supply = forms.ChoiceField(label=_("Supply"), choices=Outage.Supply.choices)
+    expected_end_at = _when(_("Expected restoration"))
+    districts = OutagePublishForm.base_fields["districts"]
+    communities = OutagePublishForm.base_fields["communities"]
+    customer_text = forms.CharField(
+        label=_("Text for customers"),
+        max_length=400,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Read to callers by the agents and the switch, and sent by SMS."),
+    )

@@ -78,6 +78,7 @@ class Outage(models.Model):
         verbose_name_plural = _("outages")
         permissions = [
             ("publish_late_outage", _("Can publish a planned outage with less than 24 h notice")),
+            ("declare_incident", _("Can declare a major incident from any ticket")),
         ]
         indexes = [
             models.Index(
@@ -148,3 +149,54 @@ class OutageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outage} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PlanStep(models.Model):
+    """One step of the emergency plan (应急预案) for incidents of a fault type; steps with
+    no fault type are in every plan."""
+
+    fault_type = models.ForeignKey(
+        "tickets.FaultType",
+        verbose_name=_("fault type"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: a step of every incident's plan."),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    text = models.CharField(_("step"), max_length=200)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("emergency plan step")
+        verbose_name_plural = _("emergency plan steps")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class IncidentStep(models.Model):
+    """A step of the plan as an incident follows it: ticked with who and when."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField(_("order"))
+    text = models.CharField(_("step"), max_length=200)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("incident step")
+        verbose_name_plural = _("incident steps")
+
+    def __str__(self) -> str:
+        return self.text

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from callcentre.models import Caller, CallerAddress
+from callcentre.models import Call, Caller, CallerAddress
 from dispatch.models import Community
 from outages.models import Outage, OutageBuilding
 
@@ -37,7 +37,9 @@ def _building_key(building: str) -> str:
 
 def outages_in_force(*, now: datetime) -> QuerySet[Outage]:
     """Published outages that have started and are not over."""
-    return Outage.objects.filter(state=Outage.State.PUBLISHED, starts_at__lte=now)
+    return Outage.objects.filter(state=Outage.State.PUBLISHED, starts_at__lte=now).select_related(
+        "ticket"
+    )
 
 
 def outages_published() -> QuerySet[Outage]:
@@ -149,3 +151,11 @@ def outages_by_district(outages) -> list[tuple]:
             if outage not in listed:
                 listed.append(outage)
     return sorted(districts.values(), key=lambda entry: entry[0].code)
+
+
+def linked_calls(outage: Outage) -> QuerySet[Call]:
+    """The calls linked to an incident: to its ticket, or to a ticket merged into it."""
+    return Call.objects.filter(
+        Q(ticket_id=outage.ticket_id) | Q(ticket__parent_id=outage.ticket_id),
+        outcome=Call.Outcome.LINKED,
+    )

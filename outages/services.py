@@ -1,20 +1,25 @@
 """Writes of outages: publishing, changing and restoring, each told to the customers in the
 area once, by a task, so the page that published it does not wait for 20,000 messages."""
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from callcentre.selectors import e164_or_none
 from dispatch.models import OutboundMessage
 from dispatch.services import messages_enqueue
 from dispatch.services.notifications import when
-from outages.models import Outage, OutageBuilding, OutageChange
-from outages.selectors import customers_in_area
+from outages.models import IncidentStep, Outage, OutageBuilding, OutageChange, PlanStep
+from outages.selectors import customers_in_area, linked_calls
+from tickets.choices import FINAL_STATES, Grade
 from tickets.errors import ApplicationError, invalid
+from tickets.models import Ticket
 
 # Water rules ask for this much notice of a planned stoppage.
 NOTICE_AHEAD = timedelta(hours=24)
@@ -108,6 +113,98 @@ def outage_publish(
 
 
 @transaction.atomic
+def incident_declare(
+    *,
+    actor,
+    ticket: Ticket,
+    expected_end_at: datetime,
+    customer_text: str,
+    districts=(),
+    communities=(),
+    buildings: list[tuple] = (),
+    supply: str = Outage.Supply.WATER,
+) -> Outage:
+    """Declare a major incident from ``ticket``: its area and ETA, the emergency plan of its
+    fault type to follow, and the customers there told at once.
+
+    A supervisor may from any ticket; a dispatcher from an emergency one.
+    """
+    ticket = Ticket.objects.select_for_update().select_related("fault_type").get(pk=ticket.pk)
+    may = actor.has_perm("outages.declare_incident") or (
+        actor.has_perm("outages.add_outage") and ticket.grade == Grade.EMERGENCY
+    )
+    if not may:
+        raise ApplicationError(
+            _("A supervisor declares an incident; a dispatcher only from an emergency ticket."),
+            code="forbidden",
+        )
+    if ticket.state in FINAL_STATES:
+        raise ApplicationError(
+            _("This ticket is no longer open."), code="conflict", extra={"state": ticket.state}
+        )
+    if ticket.outages.filter(state=Outage.State.PUBLISHED).exists():
+        raise ApplicationError(_("This ticket's incident is already declared."), code="conflict")
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    if not customer_text.strip():
+        errors["customer_text"] = _("This field is required.")
+    _check_times(starts_at=now, expected_end_at=expected_end_at, errors=errors)
+    if not (districts or communities or buildings):
+        if ticket.community_id is None:
+            errors["districts"] = _("Choose the area: districts, communities or buildings.")
+        else:
+            communities = [ticket.community]  # the ticket's community, unless told otherwise
+    if errors:
+        raise invalid(errors)
+    outage = Outage.objects.create(
+        kind=Outage.Kind.INCIDENT,
+        supply=supply,
+        title=f"{ticket.fault_type} · {ticket.address_line()}"[:120],
+        reason=ticket.description[:300],
+        customer_text=customer_text.strip(),
+        starts_at=now,
+        expected_end_at=expected_end_at,
+        ticket=ticket,
+        published_at=now,
+        published_by=actor,
+    )
+    outage.districts.set(districts)
+    outage.communities.set(communities)
+    OutageBuilding.objects.bulk_create(
+        [
+            OutageBuilding(outage=outage, community=community, building=building.strip())
+            for community, building in dict.fromkeys(buildings)
+        ]
+    )
+    steps = PlanStep.objects.filter(
+        Q(fault_type=ticket.fault_type) | Q(fault_type__isnull=True), is_active=True
+    ).order_by("order", "id")
+    IncidentStep.objects.bulk_create(
+        [
+            IncidentStep(outage=outage, order=number, text=step.text)
+            for number, step in enumerate(steps, start=1)
+        ]
+    )
+    _changed(outage=outage, action=OutageChange.Action.PUBLISHED, actor=actor, at=now)
+    return outage
+
+
+@transaction.atomic
+def incident_step_tick(*, actor, step: IncidentStep) -> IncidentStep:
+    """Tick a step of an incident's plan as done, with who and when."""
+    _require(actor, "outages.change_outage")
+    step = IncidentStep.objects.select_for_update().select_related("outage").get(pk=step.pk)
+    if step.done_at is not None:
+        raise ApplicationError(
+            _("%(name)s ticked this step already.") % {"name": step.done_by},
+            code="conflict",
+        )
+    step.done_at, step.done_by = timezone.now(), actor
+    step.save(update_fields=["done_at", "done_by"])
+    return step
+
+
+@transaction.atomic
 def outage_change(
     *,
     actor,
@@ -157,6 +254,10 @@ def outage_restore(*, actor, outage: Outage) -> Outage:
 @transaction.atomic
 def outage_cancel(*, actor, outage: Outage) -> Outage:
     """A planned outage that will not happen: the customers are told so."""
+    if outage.kind == Outage.Kind.INCIDENT:
+        raise ApplicationError(
+            _("An incident ends when supply is back, not by cancelling."), code="conflict"
+        )
     return _end(actor=actor, outage=outage, state=Outage.State.CANCELLED)
 
 
@@ -172,6 +273,9 @@ def _end(*, actor, outage: Outage, state: str) -> Outage:
         outage.restored_at, outage.restored_by = now, actor
         fields += ["restored_at", "restored_by"]
     outage.save(update_fields=fields)
+    if outage.ticket_id is not None:
+        # The calls linked to the incident end with it; their callers are told below, once.
+        linked_calls(outage).filter(closed_at__isnull=True).update(closed_at=now)
     action = (
         OutageChange.Action.RESTORED
         if state == Outage.State.RESTORED
@@ -206,22 +310,21 @@ def _changed(*, outage: Outage, action: str, actor, at: datetime, data=None) -> 
 
 
 def outage_notify(*, change: OutageChange) -> int:
-    """Queue the message of ``change`` for every customer in the area; return how many were
-    new. Run again (a retried task, a second worker), it queues nothing twice."""
-    outage = change.outage
+    """Queue the message of ``change`` for every customer in the area and, for an incident,
+    every caller linked to it; return how many were new. Each phone gets it once; run again
+    (a retried task, a second worker), it queues nothing twice."""
     texts: dict[str, str] = {}
     queued = 0
-    customers = customers_in_area(outage).order_by("pk").values_list("pk", "phone", "language")
     batch: list[OutboundMessage] = []
-    for caller_id, phone, language in customers.iterator(chunk_size=FAN_OUT_CHUNK):
+    for phone, language in _recipients(change.outage):
         if language not in texts:
             texts[language] = outage_message(change=change, language=language)
         batch.append(
             OutboundMessage(
-                to_phone=phone.as_e164,
+                to_phone=phone,
                 body=texts[language],
                 kind=f"outage_{change.action}",
-                dedupe_key=f"outage-change:{change.pk}:{caller_id}",
+                dedupe_key=f"outage-change:{change.pk}:{phone}",
             )
         )
         if len(batch) == FAN_OUT_CHUNK:
@@ -232,6 +335,23 @@ def outage_notify(*, change: OutageChange) -> int:
         notified=_notified(change), notified_at=timezone.now()
     )
     return queued
+
+
+def _recipients(outage: Outage) -> Iterator[tuple[str, str]]:
+    """(phone, language) of whom to tell, each phone once."""
+    seen: set[str] = set()
+    customers = customers_in_area(outage).order_by("pk").values_list("phone", "language")
+    for phone, language in customers.iterator(chunk_size=FAN_OUT_CHUNK):
+        if phone.as_e164 not in seen:
+            seen.add(phone.as_e164)
+            yield phone.as_e164, language
+    if outage.ticket_id is None:
+        return
+    for call in linked_calls(outage).select_related("caller"):
+        phone = call.caller.phone.as_e164 if call.caller else e164_or_none(call.caller_number)
+        if phone and phone not in seen:
+            seen.add(phone)
+            yield phone, call.caller.language if call.caller else settings.LANGUAGE_CODE
 
 
 def _queue(batch: list[OutboundMessage]) -> int:
@@ -256,6 +376,14 @@ def outage_message(*, change: OutageChange, language: str) -> str:
             "ends": when(outage.expected_end_at),
             "text": outage.customer_text,
         }
+        if outage.kind == Outage.Kind.INCIDENT:
+            if change.action == OutageChange.Action.PUBLISHED:
+                return capfirst(
+                    _("%(supply)s is off in your area: %(title)s. Back by %(ends)s. %(text)s")
+                    % values
+                )
+            if change.action == OutageChange.Action.CHANGED:
+                return _("New time for the %(supply)s to be back: %(ends)s (%(title)s).") % values
         if change.action == OutageChange.Action.PUBLISHED:
             return (
                 _("Planned %(supply)s outage: %(title)s, %(starts)s to %(ends)s. %(text)s") % values

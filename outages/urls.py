@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/", views.outage_detail, name="detail"),
     path("<int:pk>/restore/", views.outage_restore, name="restore"),
     path("<int:pk>/cancel/", views.outage_cancel, name="cancel"),
+    path("declare/<str:number>/", views.incident_declare, name="declare"),
+    path("steps/<int:pk>/tick/", views.incident_step_tick, name="tick"),
 ]

@@ -11,11 +11,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from outages import services
-from outages.forms import OutageChangeForm, OutagePublishForm
-from outages.models import Outage
-from outages.selectors import accounts_to_call, outages_by_district, outages_published
+from outages.forms import IncidentDeclareForm, OutageChangeForm, OutagePublishForm
+from outages.models import IncidentStep, Outage
+from outages.selectors import (
+    accounts_to_call,
+    linked_calls,
+    outages_by_district,
+    outages_published,
+)
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
+from tickets.models import Ticket
 
 _readers = permission_required("outages.view_outage", raise_exception=True)
 _publishers = permission_required("outages.add_outage", raise_exception=True)
@@ -85,9 +91,42 @@ def outage_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "outage": outage,
         "form": form,
         "changes": outage.changes.select_related("actor"),
+        "steps": outage.steps.select_related("done_by"),
+        "linked": linked_calls(outage).count() if outage.ticket_id else None,
         "accounts": accounts_to_call(outage),
     }
     return render(request, "outages/detail.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@_publishers
+def incident_declare(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = get_object_or_404(Ticket.objects.select_related("community"), number=number)
+    form = IncidentDeclareForm(
+        request.POST or None,
+        initial={"communities": [ticket.community] if ticket.community else []},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            outage = services.incident_declare(
+                actor=request.user, ticket=ticket, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            show_service_errors(form, error)
+        else:
+            messages.success(request, _("Declared; the customers in the area are being told."))
+            return redirect("outages:detail", outage.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "outages/declare.html", {"form": form, "ticket": ticket}, status=status)
+
+
+@login_required
+@_keepers
+@require_POST
+def incident_step_tick(request: HttpRequest, pk: int) -> HttpResponse:
+    step = get_object_or_404(IncidentStep, pk=pk)
+    services.incident_step_tick(actor=request.user, step=step)
+    return redirect("outages:detail", step.outage_id)
 
 
 @login_required

@@ -26,6 +26,7 @@ _CONFIGURATION_MODELS = [
     "dispatch.department",
     "callcentre.faqentry",
     "callcentre.caller",
+    "outages.planstep",
     "followups.workingdayoverride",
     "followups.callbackrule",
     "followups.callbacksampling",
@@ -139,6 +140,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "staffing.view_forecastaccuracy",
         *_OUTAGE_DESK,
         "outages.publish_late_outage",
+        "outages.declare_incident",
     ],
     Role.CREW_MEMBER: [
         "tickets.view_crew_tickets",

@@ -1,7 +1,9 @@
 from django import template
 from django.utils import timezone
 
+from outages.models import Outage
 from outages.selectors import outages_covering
+from tickets.choices import FINAL_STATES, Grade
 
 register = template.Library()
 
@@ -12,5 +14,29 @@ def outages_at(ticket) -> dict:
     return {
         "outages": outages_covering(
             community_id=ticket.community_id, building=ticket.building, now=timezone.now()
+        )
+    }
+
+
+@register.inclusion_tag("outages/_incident_of.html")
+def incident_of(ticket, user) -> dict:
+    """The incident declared from a ticket, or the button to declare one where the user may."""
+    incident = ticket.outages.filter(kind=Outage.Kind.INCIDENT).order_by("-id").first()
+    may_declare = ticket.state not in FINAL_STATES and (
+        user.has_perm("outages.declare_incident")
+        or (user.has_perm("outages.add_outage") and ticket.grade == Grade.EMERGENCY)
+    )
+    return {"ticket": ticket, "incident": incident, "may_declare": may_declare}
+
+
+@register.inclusion_tag("outages/_banner.html")
+def outages_banner(community, building: str = "") -> dict:
+    """The console's banner: the outages in force at the address the caller gives, the
+    script to read, and for an incident the key that links the call to it."""
+    if community is None:
+        return {"outages": []}
+    return {
+        "outages": outages_covering(
+            community_id=community.pk, building=building or "", now=timezone.now()
         )
     }
