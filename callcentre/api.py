@@ -28,6 +28,11 @@ class CtiEventInput(StrictInput):
     called_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     agent_extension = serializers.CharField(max_length=16, required=False, allow_blank=True)
     direction = serializers.ChoiceField(choices=Call.Direction.choices, required=False)
+    outage = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="For `notice_played`: the outage's id, as `GET /api/v1/cti/notices/` gave it.",
+    )
 
 
 class CtiEventOutput(serializers.Serializer):
@@ -69,6 +74,7 @@ class CtiEventView(APIView):
             caller_number=data.get("caller_number", ""),
             agent_extension=data.get("agent_extension", ""),
             direction=data.get("direction", Call.Direction.INBOUND),
+            outage=data.get("outage"),
         )
         body = CtiEventOutput(
             {"call_id": event.call_id, "event": event.event, "duplicate": not new}

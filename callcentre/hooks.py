@@ -12,8 +12,9 @@ from django.contrib.auth import get_user_model
 from django.dispatch import Signal
 
 # The switch reported a new event on a call: ``call``, ``event`` (a ``CtiEvent.Kind``),
-# ``at`` and ``agent`` (the user at the extension it named, or None). Sent inside the
-# transaction that records it.
+# ``at``, ``agent`` (the user at the extension it named, or None) and ``payload`` (what
+# the event carried beside: ``{"outage": id}`` for a notice played). Sent inside the
+# transaction that records it; a receiver may refuse the event with ``ApplicationError``.
 call_event = Signal()
 
 _seat_agent: Callable[[str], object | None] | None = None

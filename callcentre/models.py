@@ -198,6 +198,8 @@ class CtiEvent(models.Model):
         ANSWERED = "answered", _("Answered")
         ENDED = "ended", _("Ended")
         ABANDONED = "abandoned", _("Abandoned")
+        # The switch played an outage's message before queueing the call (``outage``).
+        NOTICE_PLAYED = "notice_played", _("Outage notice played")
 
     cti_call_id = models.CharField(_("switch call id"), max_length=64)
     event = models.CharField(_("event"), max_length=20, choices=Kind.choices)

@@ -35,6 +35,7 @@ def cti_event_record(
     caller_number: str = "",
     agent_extension: str = "",
     direction: str = Call.Direction.INBOUND,
+    outage: int | None = None,
 ) -> tuple[CtiEvent, bool]:
     """Record one event from the switch on its call; return it and whether it was new.
 
@@ -51,6 +52,11 @@ def cti_event_record(
             raise invalid({"agent_extension": _("No agent is signed in at this extension.")})
     elif event == CtiEvent.Kind.ANSWERED:
         raise invalid({"agent_extension": _("An answered call needs the agent's extension.")})
+    if event == CtiEvent.Kind.NOTICE_PLAYED and outage is None:
+        raise invalid({"outage": _("Say which outage's notice was played.")})
+    payload = {"caller_number": caller_number, "agent_extension": agent_extension}
+    if outage is not None:
+        payload["outage"] = outage
 
     call = _call_locked(call_id=call_id, caller_number=caller_number, direction=direction)
     try:
@@ -60,7 +66,7 @@ def cti_event_record(
                 event=event,
                 occurred_at=occurred_at,
                 call=call,
-                payload={"caller_number": caller_number, "agent_extension": agent_extension},
+                payload=payload,
             )
     except IntegrityError:
         # The same event, sent twice at once: the other request recorded it.
@@ -69,7 +75,9 @@ def cti_event_record(
     changed = _apply(call=call, event=event, at=occurred_at, agent=agent)
     if changed:
         call.save(update_fields=changed)
-    call_event.send(sender=Call, call=call, event=event, at=occurred_at, agent=agent)
+    call_event.send(
+        sender=Call, call=call, event=event, at=occurred_at, agent=agent, payload=payload
+    )
     return recorded, True
 
 

@@ -200,3 +200,24 @@ class IncidentStep(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class OutagePlay(models.Model):
+    """The switch played an outage's message to a call before queueing it; the call then
+    says whether the caller hung up or waited for an agent."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="plays")
+    call = models.ForeignKey(
+        "callcentre.Call", verbose_name=_("call"), on_delete=models.CASCADE, related_name="+"
+    )
+    played_at = models.DateTimeField(_("played at"))
+
+    class Meta:
+        verbose_name = _("notice played")
+        verbose_name_plural = _("notices played")
+        constraints = [
+            models.UniqueConstraint(fields=["outage", "call"], name="outageplay_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outage} → {self.call_id}"

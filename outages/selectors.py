@@ -159,3 +159,50 @@ def linked_calls(outage: Outage) -> QuerySet[Call]:
         Q(ticket_id=outage.ticket_id) | Q(ticket__parent_id=outage.ticket_id),
         outcome=Call.Outcome.LINKED,
     )
+
+
+@dataclass(frozen=True)
+class OutageFigures:
+    """What an outage brought: calls, how the switch's message served, texts sent, and the
+    restoration against the ETA first given."""
+
+    calls: int  # heard the switch's message, or linked by an agent (each call once)
+    linked: int
+    played: int
+    hung_up_after_message: int  # answered by the recorded message
+    waited_for_agent: int
+    messages: int
+    messages_sent: int  # accepted by the SMS gateway
+    eta_changes: int
+    first_eta: datetime | None
+    late_minutes: int | None  # restored after the first ETA (negative: early)
+
+
+def outage_figures(outage: Outage) -> OutageFigures:
+    from dispatch.models import OutboundMessage
+
+    played = Call.objects.filter(pk__in=outage.plays.values("call_id"))
+    linked = linked_calls(outage) if outage.ticket_id else Call.objects.none()
+    # Every change's keys start so (see ``outages.services``).
+    texts = OutboundMessage.objects.filter(dedupe_key__startswith=f"outage:{outage.pk}:change:")
+    changes = list(outage.changes.order_by("at", "id"))
+    first_eta = outage.expected_end_at
+    for change in changes:
+        if "expected_end_at" in change.data:
+            first_eta = datetime.fromisoformat(change.data["expected_end_at"][0])
+            break
+    late = None
+    if outage.restored_at is not None:
+        late = round((outage.restored_at - first_eta).total_seconds() / 60)
+    return OutageFigures(
+        calls=(played | linked).distinct().count(),
+        linked=linked.count(),
+        played=played.count(),
+        hung_up_after_message=played.filter(answered_at__isnull=True, abandoned=True).count(),
+        waited_for_agent=played.filter(answered_at__isnull=False).count(),
+        messages=texts.count(),
+        messages_sent=texts.filter(status=OutboundMessage.Status.SENT).count(),
+        eta_changes=sum(1 for change in changes if "expected_end_at" in change.data),
+        first_eta=first_eta,
+        late_minutes=late,
+    )

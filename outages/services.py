@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from callcentre.models import Call
 from callcentre.selectors import e164_or_none
 from dispatch.models import OutboundMessage
 from dispatch.services import messages_enqueue
@@ -310,9 +311,10 @@ def _changed(*, outage: Outage, action: str, actor, at: datetime, data=None) -> 
 
 
 def outage_notify(*, change: OutageChange) -> int:
-    """Queue the message of ``change`` for every customer in the area and, for an incident,
-    every caller linked to it; return how many were new. Each phone gets it once; run again
-    (a retried task, a second worker), it queues nothing twice."""
+    """Queue the message of ``change`` for every customer in the area and every caller who
+    heard the switch's message or was linked to the incident; return how many were new.
+    Each phone gets it once; run again (a retried task, a second worker), it queues nothing
+    twice."""
     texts: dict[str, str] = {}
     queued = 0
     batch: list[OutboundMessage] = []
@@ -324,7 +326,7 @@ def outage_notify(*, change: OutageChange) -> int:
                 to_phone=phone,
                 body=texts[language],
                 kind=f"outage_{change.action}",
-                dedupe_key=f"outage-change:{change.pk}:{phone}",
+                dedupe_key=f"{_key_of(change)}{phone}",
             )
         )
         if len(batch) == FAN_OUT_CHUNK:
@@ -338,20 +340,27 @@ def outage_notify(*, change: OutageChange) -> int:
 
 
 def _recipients(outage: Outage) -> Iterator[tuple[str, str]]:
-    """(phone, language) of whom to tell, each phone once."""
+    """(phone, language) of whom to tell, each phone once: the customers of the area, the
+    callers who heard the switch's message, and those linked to the incident."""
     seen: set[str] = set()
     customers = customers_in_area(outage).order_by("pk").values_list("phone", "language")
     for phone, language in customers.iterator(chunk_size=FAN_OUT_CHUNK):
         if phone.as_e164 not in seen:
             seen.add(phone.as_e164)
             yield phone.as_e164, language
-    if outage.ticket_id is None:
-        return
-    for call in linked_calls(outage).select_related("caller"):
+    calls = Call.objects.filter(pk__in=outage.plays.values("call_id"))
+    if outage.ticket_id is not None:
+        calls |= linked_calls(outage)
+    for call in calls.select_related("caller"):
         phone = call.caller.phone.as_e164 if call.caller else e164_or_none(call.caller_number)
         if phone and phone not in seen:
             seen.add(phone)
             yield phone, call.caller.language if call.caller else settings.LANGUAGE_CODE
+
+
+def _key_of(change: OutageChange) -> str:
+    """The start of the outbox keys of a change's messages; the phone ends each."""
+    return f"outage:{change.outage_id}:change:{change.pk}:"
 
 
 def _queue(batch: list[OutboundMessage]) -> int:
@@ -360,9 +369,7 @@ def _queue(batch: list[OutboundMessage]) -> int:
 
 
 def _notified(change: OutageChange) -> int:
-    return OutboundMessage.objects.filter(
-        dedupe_key__startswith=f"outage-change:{change.pk}:"
-    ).count()
+    return OutboundMessage.objects.filter(dedupe_key__startswith=_key_of(change)).count()
 
 
 def outage_message(*, change: OutageChange, language: str) -> str:

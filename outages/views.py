@@ -16,6 +16,7 @@ from outages.models import IncidentStep, Outage
 from outages.selectors import (
     accounts_to_call,
     linked_calls,
+    outage_figures,
     outages_by_district,
     outages_published,
 )
@@ -94,6 +95,7 @@ def outage_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": outage.steps.select_related("done_by"),
         "linked": linked_calls(outage).count() if outage.ticket_id else None,
         "accounts": accounts_to_call(outage),
+        "figures": outage_figures(outage),
     }
     return render(request, "outages/detail.html", context, status=400 if form.is_bound else 200)
 

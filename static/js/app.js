@@ -40,6 +40,20 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// Keyboard: a button that names an Alt shortcut (aria-keyshortcuts="Alt+I") is pressed by
+// it, the same in every browser (access keys differ: Alt in Chromium, Alt+Shift in Firefox).
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.key.length !== 1) {
+    return;
+  }
+  const shortcut = `Alt+${event.key.toUpperCase()}`;
+  const button = document.querySelector(`[aria-keyshortcuts="${shortcut}"]`);
+  if (button && !button.disabled) {
+    event.preventDefault();
+    button.click();
+  }
+});
+
 // The console's "use this name / address" buttons fill the call form from the caller's
 // history; each field filled announces a change, so the panels that depend on it refresh.
 document.addEventListener("click", (event) => {

@@ -1,18 +1,23 @@
 """Major incidents: declared from a ticket with its plan, shown in the console with the key
 that links a call, every new ETA told to the linked callers, and restoration ending it all."""
 
+import json
+import time
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from callcentre import services as intake
+from callcentre.cti import cti_signature
 from callcentre.models import Call, Caller, CallerAddress
 from dispatch.models import OutboundMessage
 from dispatch.services.notifications import when
 from outages import services
 from outages.models import Outage, OutageChange, PlanStep
+from outages.selectors import outage_figures
 from outages.tasks import outage_notify
 from tests.conftest import T0, walk_to
 from tests.dispatch.factories import CommunityFactory
@@ -159,7 +164,7 @@ class TestConsole:
             reverse("console-place"), {"community": centre.community.pk, "building": "3"}
         ).content.decode()
         assert incident.customer_text in panel
-        assert 'accesskey="i"' in panel
+        assert 'aria-keyshortcuts="Alt+I"' in panel
         assert reverse("console-link", args=[burst.number]) in panel
 
     def test_no_banner_outside_the_area(self, client, centre, burst):
@@ -196,3 +201,60 @@ class TestConsole:
         response = client.post(reverse("outages:declare", args=[burst.number]), {"supply": "water"})
         assert response.status_code == 400
         assert not Outage.objects.exists()
+
+
+class TestTheSwitchPlaysIt:
+    """The switch reports `notice_played`; the call's next events say how it went."""
+
+    @pytest.fixture(autouse=True)
+    def _secret(self, settings):
+        settings.CTI_SHARED_SECRET = "switch-secret"
+
+    def _send(self, **body):
+        raw = json.dumps({"occurred_at": timezone.now().isoformat(), **body}).encode()
+        stamp = str(int(time.time()))
+        return Client().post(
+            reverse("api-cti-events"),
+            raw,
+            content_type="application/json",
+            HTTP_X_CTI_TIMESTAMP=stamp,
+            HTTP_X_CTI_SIGNATURE=cti_signature(secret="switch-secret", timestamp=stamp, body=raw),
+        )
+
+    def test_hung_up_after_the_message_or_waited_and_the_figures_say_so(
+        self, centre, burst, clock, told, django_capture_on_commit_callbacks
+    ):
+        centre.agent.extension = "8001"
+        centre.agent.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = _declare(centre.dispatcher, burst)
+        for call_id in ("pbx-1", "pbx-2"):
+            self._send(call_id=call_id, event="ringing", caller_number="13900000001")
+            played = self._send(
+                call_id=call_id,
+                event="notice_played",
+                caller_number="13900000001",
+                outage=incident.pk,
+            )
+            assert played.status_code == 201, played.content
+        self._send(call_id="pbx-1", event="abandoned")
+        self._send(call_id="pbx-2", event="answered", agent_extension="8001")
+        _link(centre, burst, "13900000003")
+        clock.shift(timedelta(hours=5))
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = services.outage_restore(actor=centre.dispatcher, outage=incident)
+
+        figures = outage_figures(incident)
+        assert (figures.calls, figures.linked, figures.played) == (3, 1, 2)
+        assert (figures.hung_up_after_message, figures.waited_for_agent) == (1, 1)
+        assert figures.late_minutes == 60  # restored 5 h after declaring, the ETA was 4 h
+        # The restoration told the caller who heard the message (twice) and the linked one.
+        assert (figures.messages, figures.messages_sent) == (2, 0)
+
+    def test_a_notice_played_names_an_outage_that_exists(self, centre):
+        missing = self._send(call_id="pbx-9", event="notice_played", caller_number="139")
+        assert missing.status_code == 400
+        assert "outage" in missing.json()["fields"]
+        unknown = self._send(call_id="pbx-9", event="notice_played", outage=999)
+        assert unknown.status_code == 400
+        assert not Call.objects.filter(cti_call_id="pbx-9").exists()
