@@ -206,3 +206,33 @@ def outage_figures(outage: Outage) -> OutageFigures:
         first_eta=first_eta,
         late_minutes=late,
     )
+
+
+def outage_rows(*, start: datetime, end: datetime) -> list[dict]:
+    """The outages in force at some time in ``[start, end)``, each with its figures, as the
+    reports keep them (plain values)."""
+    outages = Outage.objects.filter(
+        starts_at__lt=end, state__in=[Outage.State.PUBLISHED, Outage.State.RESTORED]
+    ).filter(Q(restored_at__isnull=True) | Q(restored_at__gte=start))
+    rows = []
+    for outage in outages.order_by("starts_at", "id"):
+        figures = outage_figures(outage)
+        rows.append(
+            {
+                "id": outage.pk,
+                "kind": outage.kind,
+                "title": outage.title,
+                "starts_at": outage.starts_at.isoformat(),
+                "first_eta": figures.first_eta.isoformat(),
+                "restored_at": outage.restored_at.isoformat() if outage.restored_at else None,
+                "late_minutes": figures.late_minutes,
+                "is_late": outage.is_late,
+                "calls": figures.calls,
+                "linked": figures.linked,
+                "played": figures.played,
+                "hung_up_after_message": figures.hung_up_after_message,
+                "messages": figures.messages,
+                "messages_sent": figures.messages_sent,
+            }
+        )
+    return rows

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from callcentre.exports import Sheet
+from outages.models import Outage
 from reports.models import Report, Target
 from reports.monthly import DayPart
 from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone, State
@@ -101,6 +102,51 @@ def daily_sheets(report: Report) -> list[Sheet]:
         ),
         _ticket_sheet(_("Overdue tickets"), figures["overdue"]["rows"]),
         _ticket_sheet(_("Special tickets"), figures["special"]),
+        *_outage_sheet(figures),
+    ]
+
+
+def _outage_sheet(figures: dict) -> list[Sheet]:
+    """The outages of the period; none in reports made before outages were counted."""
+    rows = figures.get("outages")
+    if rows is None:
+        return []
+    kinds = dict(Outage.Kind.choices)
+    return [
+        Sheet(
+            _("Outages"),
+            [
+                _("Kind"),
+                _("Title"),
+                _("Starts at"),
+                _("First ETA"),
+                _("Restored at"),
+                _("Minutes after the ETA"),
+                _("Calls"),
+                _("Linked"),
+                _("Heard the message"),
+                _("Hung up after it"),
+                _("Texts queued"),
+                _("Texts sent"),
+            ],
+            [
+                [
+                    kinds.get(row["kind"], row["kind"]),
+                    row["title"],
+                    _when(row["starts_at"]),
+                    _when(row["first_eta"]),
+                    _when(row["restored_at"]) if row["restored_at"] else "",
+                    row["late_minutes"],
+                    row["calls"],
+                    row["linked"],
+                    row["played"],
+                    row["hung_up_after_message"],
+                    row["messages"],
+                    row["messages_sent"],
+                ]
+                for row in rows
+            ],
+        )
     ]
 
 
@@ -141,6 +187,7 @@ def weekly_sheets(report: Report) -> list[Sheet]:
             [_("Day"), _("Repairs"), _("Consults")],
             ([row["day"], row["repair"], row["consult"]] for row in volumes["days"]),
         ),
+        *_outage_sheet(figures),
         *_remarks_sheets(report),
     ]
 
@@ -302,6 +349,7 @@ def monthly_sheets(report: Report) -> list[Sheet]:
                 for row in figures["accountability"]["rows"]
             ),
         ),
+        *_outage_sheet(figures),
         *_remarks_sheets(report),
     ]
 

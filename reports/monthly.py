@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from callcentre.selectors import REPEAT_FAULT_COUNT
 from followups.models import Accountability, Callback
+from outages.selectors import outage_rows
 from reports.models import Report, Target
 from reports.periods import Period, month_of
 from reports.selectors import (
@@ -78,6 +79,7 @@ def monthly_figures(*, period: Period) -> dict:
     overall_counted = sum(row["counted"] for row in compliance["district"])
     overall_met = sum(row["met"] for row in compliance["district"])
     return {
+        "outages": outage_rows(start=period.start, end=period.end),
         "frequent": frequent,
         "day_parts": day_parts,
         "compliance": compliance,

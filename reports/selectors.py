@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from callcentre.models import Call
 from dispatch.models import Crew, UnclosedPlan
 from followups.models import Callback
+from outages.selectors import outage_rows
 from reports.models import Export, Report
 from reports.periods import Period
 from tickets.choices import OPEN_STATES, State
@@ -222,6 +223,8 @@ def daily_figures(*, period: Period) -> dict:
     ).aggregate(**SATISFACTION_COUNTS)
     overdue = Ticket.objects.filter(any_overdue_filter(now=period.end), state__in=OPEN_STATES)
     return {
+        # The outages and incidents of the day, each with its calls and texts.
+        "outages": outage_rows(start=period.start, end=period.end),
         "completion": {**done, "share": share_of(done["closed"], done["valid"])},
         "compliance": compliance,
         "satisfaction": satisfaction_of(callbacks),

@@ -122,6 +122,7 @@ def _daily_context(report: Report) -> dict:
         ],
         "grades": GRADES,
         "crews_on_duty": crews_on_duty(),
+        "outages": _outages(report),
     }
 
 
@@ -145,12 +146,26 @@ def _weekly_context(report: Report) -> dict:
     }
 
 
+def _outages(report: Report) -> list[dict] | None:
+    """The period's outages with their times read back; None in a report made before
+    outages were counted."""
+    rows = report.figures.get("outages")
+    if rows is None:
+        return None
+    times = ("starts_at", "first_eta", "restored_at")
+    return [
+        {**row, **{name: row[name] and datetime.fromisoformat(row[name]) for name in times}}
+        for row in rows
+    ]
+
+
 def _monthly_context(report: Report) -> dict:
     figures = report.figures
     causes = dict(ExtensionCause.choices)
     targets = figures["targets"]
     return {
         "report": report,
+        "outages": _outages(report),
         "frequent": [
             {**row, "day_part_label": DayPart.LABELS[row["day_part"]]}
             for row in figures["frequent"]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from followups.models import Callback
+from outages.services import incident_declare, outage_restore
 from reports import services
 from reports.models import Report
 from reports.periods import day_of, days_ended
@@ -22,7 +23,8 @@ MIDNIGHT = T0.replace(hour=0) + timedelta(days=1)
 @pytest.fixture
 def day(centre, make_ticket, rules, clock):
     """Monday: a general repair closed at once; a general one never dispatched; an emergency
-    dispatched at once and never accepted; two callbacks, one customer not satisfied."""
+    dispatched at once and never accepted, declared an incident with a 4 h ETA and restored
+    after 5; two callbacks, one customer not satisfied."""
     closed = make_ticket(State.CLOSED)
     waiting = make_ticket(State.VERIFIED)
     emergency = make_ticket(State.DISPATCHED, fault_type=centre.burst)
@@ -39,9 +41,17 @@ def day(centre, make_ticket, rules, clock):
             done_at=T0 + timedelta(hours=3),
             created_at=T0,
         )
+    incident = incident_declare(
+        actor=centre.dispatcher,
+        ticket=emergency,
+        expected_end_at=T0 + timedelta(hours=4),
+        customer_text="爆管抢修中。",
+    )
+    clock.move_to(T0 + timedelta(hours=5))
+    outage_restore(actor=centre.dispatcher, outage=incident)
     clock.move_to(MIDNIGHT + timedelta(minutes=5))
     services.reports_produce(now=timezone.now())
-    return {"waiting": waiting, "emergency": emergency}
+    return {"waiting": waiting, "emergency": emergency, "incident": incident}
 
 
 def _monday() -> Report:
@@ -58,6 +68,12 @@ def test_the_daily_report_has_the_hand_checked_figures(day):
     figures = _monday().figures
 
     assert figures["completion"] == {"valid": 3, "closed": 1, "share": 33.3}
+    (outage,) = figures["outages"]
+    assert (outage["id"], outage["kind"], outage["late_minutes"]) == (
+        day["incident"].pk,
+        "incident",
+        60,
+    )
     compliance = {
         (r["grade"], r["milestone"]): (r["met"], r["counted"]) for r in figures["compliance"]
     }
@@ -96,7 +112,25 @@ def test_the_morning_meeting_page_and_its_xlsx(client, centre, day):
     assert page.status_code == 200
     assert "33.3%" in page.content.decode()
     assert day["waiting"].number in page.content.decode()
-    summary, compliance, overdue, special = (list(sheet.values) for sheet in book.worksheets)
+    summary, compliance, overdue, special, outages = (
+        list(sheet.values) for sheet in book.worksheets
+    )
     assert [row[1] for row in summary[1:]] == [3, 1, 33.3, 2, 50.0, 2]
-    assert (len(compliance), len(overdue), len(special)) == (11, 3, 1)  # with the headings
+    assert (len(compliance), len(overdue), len(special), len(outages)) == (11, 3, 1, 2)
+    assert outages[1][5] == 60  # minutes after the ETA
+    assert day["incident"].title in page.content.decode()
     assert client.post(f"/reports/{report.pk}/", {"remarks": "x"}).status_code == 404
+
+
+def test_a_report_made_before_outages_were_counted_still_shows_and_exports(client, centre, day):
+    report = _monday()
+    del report.figures["outages"]
+    report.save(update_fields=["figures"])
+    client.force_login(centre.supervisor)
+
+    assert client.get(f"/reports/{report.pk}/").status_code == 200
+    book = load_workbook(
+        io.BytesIO(b"".join(client.get(f"/reports/{report.pk}/export.xlsx").streaming_content)),
+        read_only=True,
+    )
+    assert len(book.worksheets) == 4
