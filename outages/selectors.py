@@ -3,11 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from callcentre.models import Call, Caller, CallerAddress
 from dispatch.models import Community
-from outages.models import Outage, OutageBuilding
+from outages.models import Outage, OutageBuilding, OutageChange
 
 
 @dataclass
@@ -18,15 +19,20 @@ class Coverage:
     by_community: dict[int, list[Outage]] = field(default_factory=dict)
     by_building: dict[tuple[int, str], list[Outage]] = field(default_factory=dict)
 
-    def covering(self, *, community_id: int | None, building: str = "") -> list[Outage]:
-        """The outages covering an address, the latest to start first."""
+    def covering(
+        self, *, community_id: int | None, building: str = "", now: datetime | None = None
+    ) -> list[Outage]:
+        """The outages covering an address (those started by ``now``, if given), the latest
+        to start first."""
         if community_id is None:
             return []
         found = [
             *self.by_community.get(community_id, []),
             *self.by_building.get((community_id, _building_key(building)), []),
         ]
-        unique = {outage.pk: outage for outage in found}.values()
+        unique = {
+            outage.pk: outage for outage in found if now is None or outage.starts_at <= now
+        }.values()
         return sorted(unique, key=lambda outage: (outage.starts_at, outage.pk), reverse=True)
 
 
@@ -81,11 +87,28 @@ def coverage_of(outages) -> Coverage:
     return coverage
 
 
+# Each process keeps the published outages' coverage while no outage changes: every change
+# (publishing, a new ETA, restoring, cancelling) writes an ``OutageChange``, so the newest
+# one's id tells whether the copy is current, in one index read.
+_kept: tuple[int, Coverage] | None = None
+
+
+def coverage_current(*, version: int | None = None) -> Coverage:
+    """The coverage of every published outage, started or not (``covering(now=…)`` keeps
+    those in force), rebuilt only after a change; ``version`` is the newest change's id
+    when the caller has read it already."""
+    global _kept
+    if version is None:
+        version = OutageChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if _kept is None or _kept[0] != version:
+        published = Outage.objects.filter(state=Outage.State.PUBLISHED).select_related("ticket")
+        _kept = (version, coverage_of(published))
+    return _kept[1]
+
+
 def outages_covering(*, community_id: int | None, building: str, now: datetime) -> list[Outage]:
     """The outages in force at this address, the latest to start first."""
-    return coverage_of(outages_in_force(now=now)).covering(
-        community_id=community_id, building=building
-    )
+    return coverage_current().covering(community_id=community_id, building=building, now=now)
 
 
 def _area_filter(outage: Outage) -> Q:
@@ -118,19 +141,34 @@ def accounts_to_call(outage: Outage) -> list[Caller]:
     )
 
 
+# The switch's question in one round trip: the caller's addresses, newest first, each with
+# the newest change's id (whether this process's coverage is current). Plain SQL: it is
+# asked before every call is queued.
+_ADDRESSES_SQL = """
+SELECT a.community_id, a.building, (SELECT max(id) FROM outages_outagechange)
+FROM callcentre_calleraddress a JOIN callcentre_caller c ON c.id = a.caller_id
+WHERE c.phone = %s AND a.community_id IS NOT NULL
+ORDER BY a.last_used_at DESC
+"""
+
+
 def outage_for_number(*, phone: str, now: datetime) -> Outage | None:
     """The outage in force over any known address of the caller with ``phone`` (E.164),
     the latest to start; None if none covers them or the number is new."""
-    addresses = list(
-        CallerAddress.objects.filter(caller__phone=phone, community__isnull=False)
-        .order_by("-last_used_at")
-        .values_list("community_id", "building")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_ADDRESSES_SQL, [phone])
+        addresses = cursor.fetchall()
     if not addresses:
         return None
-    coverage = coverage_of(outages_in_force(now=now))
+    coverage = coverage_current(version=addresses[0][2] or 0)
+    for community_id, building, _version in addresses:
+        covering = coverage.covering(community_id=community_id, building=building, now=now)
+        if covering:
+            return covering[0]
+    return None
+    coverage = coverage_current()
     for community_id, building in addresses:
-        covering = coverage.covering(community_id=community_id, building=building)
+        covering = coverage.covering(community_id=community_id, building=building, now=now)
         if covering:
             return covering[0]
     return None

@@ -8,6 +8,7 @@ tickets|intake|board|followups|alerts|reports|all] --help``.
 ``--suite reports`` runs ``tests.bench.reports`` (the shift, daily, weekly and monthly figures);
 ``--suite staffing`` runs ``tests.bench.staffing`` (Erlang C and A for a day, the wallboard);
 ``--suite open311`` runs ``tests.bench.open311`` (partners filing and reading requests);
+``--suite outages`` runs ``tests.bench.outages`` (the switch's question, the SMS fan-out);
 ``--suite all`` runs every suite, one after the other; the default is ticket creation:
 
 1. Make the bench database hold ``--tickets`` tickets (reused when it already does).
@@ -52,6 +53,7 @@ SUITES = (
     "reports",
     "staffing",
     "open311",
+    "outages",
     "all",
 )
 
@@ -71,6 +73,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "reports: the shift, daily, weekly and monthly figures (`--suite reports --help`);\n"
         "staffing: Erlang for a day and the wallboard (`--suite staffing --help`);\n"
         "open311: filing and reading Open311 requests (`--suite open311 --help`);\n"
+        "outages: the switch's question and the SMS fan-out (`--suite outages --help`);\n"
         "all: every suite, each with its defaults (%(default)s)",
     )
     parser.add_argument(
@@ -231,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import open311
 
         return open311.main(rest)
+    if chosen.suite == "outages":
+        from tests.bench import outages
+
+        return outages.main(rest)
     if chosen.suite == "all":
         return _all_suites(rest)
     return tickets_main(rest)
@@ -241,7 +248,7 @@ def _all_suites(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/bench.sh --suite all",
         description="Ticket creation, call intake, the board, the follow-ups, the overdue "
-        "sweep, the reports, the staffing, then Open311, each with its defaults.",
+        "sweep, the reports, the staffing, Open311, then the outages, each with its defaults.",
     )
     parser.add_argument("--fresh", action="store_true", help="reload every database")
     parser.add_argument("--quiet-wait", type=float, help="passed on to every suite")

@@ -14,7 +14,12 @@ from callcentre.models import Caller, CallerAddress
 from dispatch.models import OutboundMessage
 from outages import services
 from outages.models import Outage, OutageChange
-from outages.selectors import accounts_to_call, customers_in_area, outages_covering
+from outages.selectors import (
+    accounts_to_call,
+    customers_in_area,
+    outage_for_number,
+    outages_covering,
+)
 from outages.tasks import outage_notify, outage_notify_pending
 from tests.conftest import T0
 from tests.dispatch.factories import CommunityFactory
@@ -253,6 +258,18 @@ class TestTheSwitch:
         assert answer["outage"]["customer_text"] == outage.customer_text
         unknown = _signed(Client(), f"{reverse('api-cti-notices')}?number=13900000009").json()
         assert unknown["outage"] is None
+
+    def test_between_changes_an_ask_is_one_read_and_a_change_is_seen_at_once(
+        self, centre, area, clock, django_assert_num_queries
+    ):
+        _customer("+8613800000001", area["home"])
+        first = _publish(centre.dispatcher, communities=[area["home"]])
+        clock.shift(timedelta(days=2))
+        assert outage_for_number(phone="+8613800000001", now=timezone.now()) == first
+        with django_assert_num_queries(1):  # the caller's addresses and the newest change
+            outage_for_number(phone="+8613800000001", now=timezone.now())
+        services.outage_restore(actor=centre.dispatcher, outage=first)
+        assert outage_for_number(phone="+8613800000001", now=timezone.now()) is None
 
     def test_a_signature_is_for_its_own_number_only(self, centre):
         base = reverse("api-cti-notices")
