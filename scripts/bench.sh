@@ -20,8 +20,10 @@
 # Erlang A, then times the wallboard's live partial (1M calls, 300 seats; results in
 # tests/bench/results/staffing.md; see `scripts/bench.sh --suite staffing --help`);
 # `--suite open311` benchmarks Open311 partners filing requests at once and reading 90 days
-# of 100,000 requests (results in tests/bench/results/open311.md); `--suite all` runs all
-# eight.
+# of 100,000 requests (results in tests/bench/results/open311.md); `--suite outages`
+# benchmarks the telephone switch's question with 500,000 customers and 50 outages, and an
+# outage telling 20,000 of them (results in tests/bench/results/outages.md); `--suite all`
+# runs all nine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
