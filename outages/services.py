@@ -101,14 +101,7 @@ def outage_publish(
         is_late=is_late,
         late_reason=late_reason.strip() if is_late else "",
     )
-    outage.districts.set(districts)
-    outage.communities.set(communities)
-    OutageBuilding.objects.bulk_create(
-        [
-            OutageBuilding(outage=outage, community=community, building=building.strip())
-            for community, building in dict.fromkeys(buildings)
-        ]
-    )
+    _area_set(outage, districts=districts, communities=communities, buildings=buildings)
     _changed(outage=outage, action=OutageChange.Action.PUBLISHED, actor=actor, at=now)
     return outage
 
@@ -169,14 +162,7 @@ def incident_declare(
         published_at=now,
         published_by=actor,
     )
-    outage.districts.set(districts)
-    outage.communities.set(communities)
-    OutageBuilding.objects.bulk_create(
-        [
-            OutageBuilding(outage=outage, community=community, building=building.strip())
-            for community, building in dict.fromkeys(buildings)
-        ]
-    )
+    _area_set(outage, districts=districts, communities=communities, buildings=buildings)
     steps = PlanStep.objects.filter(
         Q(fault_type=ticket.fault_type) | Q(fault_type__isnull=True), is_active=True
     ).order_by("order", "id")
@@ -284,6 +270,17 @@ def _end(*, actor, outage: Outage, state: str) -> Outage:
     )
     _changed(outage=outage, action=action, actor=actor, at=now)
     return outage
+
+
+def _area_set(outage: Outage, *, districts, communities, buildings) -> None:
+    outage.districts.set(districts)
+    outage.communities.set(communities)
+    OutageBuilding.objects.bulk_create(
+        [
+            OutageBuilding(outage=outage, community=community, building=building.strip())
+            for community, building in dict.fromkeys(buildings)
+        ]
+    )
 
 
 def _require_published(outage: Outage) -> None:
