@@ -25,6 +25,7 @@ from callcentre.selectors import (
     special_events_recent,
     tickets_related,
 )
+from staffing.signin import signin_failed, signin_succeeded, signin_wait
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 from tickets.selectors import ticket_get_for_user
@@ -38,8 +39,28 @@ class SignInView(LoginView):
     template_name = "callcentre/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        self.address = request.META.get("REMOTE_ADDR", "")
+        self.username = request.POST.get("username", "")
+        self.wait = signin_wait(address=self.address, username=self.username)
+        if self.wait:
+            # Not even checked: a guess past the limit learns nothing.
+            form = self.get_form_class()(request, initial={"username": self.username})
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        signin_succeeded(address=self.address, username=self.username)
+        return super().form_valid(form)  # Django's login() gives the session a new key
+
+    def form_invalid(self, form):
+        signin_failed(address=self.address, username=self.username)
+        return super().form_invalid(form)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        wait = getattr(self, "wait", 0)
+        context["wait_minutes"] = -(-wait // 60) if wait else 0
         if settings.DEMO_MODE:
             from callcentre.demo import DEMO_PASSWORD, demo_logins
 
