@@ -41,13 +41,6 @@ def _building_key(building: str) -> str:
     return building.strip().removesuffix("号楼").removesuffix("栋").removesuffix("幢").strip()
 
 
-def outages_in_force(*, now: datetime) -> QuerySet[Outage]:
-    """Published outages that have started and are not over."""
-    return Outage.objects.filter(state=Outage.State.PUBLISHED, starts_at__lte=now).select_related(
-        "ticket"
-    )
-
-
 def outages_published() -> QuerySet[Outage]:
     """Outages in force or still to come (published, supply not yet restored), the soonest
     first, with their areas."""
@@ -101,8 +94,7 @@ def coverage_current(*, version: int | None = None) -> Coverage:
     if version is None:
         version = OutageChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     if _kept is None or _kept[0] != version:
-        published = Outage.objects.filter(state=Outage.State.PUBLISHED).select_related("ticket")
-        _kept = (version, coverage_of(published))
+        _kept = (version, coverage_of(Outage.objects.filter(state=Outage.State.PUBLISHED)))
     return _kept[1]
 
 

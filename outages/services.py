@@ -106,6 +106,13 @@ def outage_publish(
     return outage
 
 
+def incident_may_declare(*, actor, ticket: Ticket) -> bool:
+    """A supervisor may declare an incident from any ticket; a dispatcher from an emergency."""
+    return actor.has_perm("outages.declare_incident") or (
+        actor.has_perm("outages.add_outage") and ticket.grade == Grade.EMERGENCY
+    )
+
+
 @transaction.atomic
 def incident_declare(
     *,
@@ -124,10 +131,7 @@ def incident_declare(
     A supervisor may from any ticket; a dispatcher from an emergency one.
     """
     ticket = Ticket.objects.select_for_update().select_related("fault_type").get(pk=ticket.pk)
-    may = actor.has_perm("outages.declare_incident") or (
-        actor.has_perm("outages.add_outage") and ticket.grade == Grade.EMERGENCY
-    )
-    if not may:
+    if not incident_may_declare(actor=actor, ticket=ticket):
         raise ApplicationError(
             _("A supervisor declares an incident; a dispatcher only from an emergency ticket."),
             code="forbidden",

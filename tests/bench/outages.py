@@ -285,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     return _write(args, started, load_seconds, switch, fan_out)
 
 
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
 def _write(args, started, load_seconds, switch, fan_out) -> int:
     switch_ok = (
         switch.errors == 0
@@ -297,7 +301,6 @@ def _write(args, started, load_seconds, switch, fan_out) -> int:
         and fan_out["again"] == 0
         and fan_out["in_outbox"] == args.fan_out
     )
-    verdict = lambda ok: "PASS" if ok else "FAIL"  # noqa: E731
     lines = [
         "# Outage benchmark: the switch's question and the fan-out",
         "",
@@ -314,7 +317,7 @@ def _write(args, started, load_seconds, switch, fan_out) -> int:
         f"{switch.errors} errors",
         f"- server time p50 {switch.server_percentile_ms(50):.1f} ms, "
         f"**p99 {switch.server_percentile_ms(99):.1f} ms** (target ≤ "
-        f"{SWITCH_TARGET_P99_MS:.0f} ms): {verdict(switch_ok)}",
+        f"{SWITCH_TARGET_P99_MS:.0f} ms): {_verdict(switch_ok)}",
         f"- client time p50 {switch.percentile_ms(50):.1f} ms, p99 "
         f"{switch.percentile_ms(99):.1f} ms",
         "",
@@ -324,11 +327,11 @@ def _write(args, started, load_seconds, switch, fan_out) -> int:
         f"{fan_out['page_ms']:.0f} ms; the customers are told by a task after it",
         f"- the task: **{fan_out['queued']:,} messages queued in {fan_out['fan_out_s']:.1f} s** "
         f"(target ≤ {FAN_OUT_TARGET_S:.0f} s), {fan_out['in_outbox']:,} in the outbox: "
-        f"{verdict(fan_out_ok)}",
+        f"{_verdict(fan_out_ok)}",
         f"- the same task again (a retry, a second worker): {fan_out['again']} queued, in "
         f"{fan_out['again_s']:.1f} s",
         "",
-        f"Result: **{verdict(switch_ok and fan_out_ok)}**.",
+        f"Result: **{_verdict(switch_ok and fan_out_ok)}**.",
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)

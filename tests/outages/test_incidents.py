@@ -18,19 +18,12 @@ from dispatch.services.notifications import when
 from outages import services
 from outages.models import Outage, OutageChange, PlanStep
 from outages.selectors import outage_figures
-from outages.tasks import outage_notify
 from tests.conftest import T0, walk_to
 from tests.dispatch.factories import CommunityFactory
 from tickets.choices import State
 from tickets.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def told(monkeypatch):
-    monkeypatch.setattr("outages.tasks.outage_notify.delay", outage_notify)
-    monkeypatch.setattr("dispatch.tasks.messages_send.delay", lambda batch: None)
 
 
 @pytest.fixture

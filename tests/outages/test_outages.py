@@ -20,7 +20,7 @@ from outages.selectors import (
     outage_for_number,
     outages_covering,
 )
-from outages.tasks import outage_notify, outage_notify_pending
+from outages.tasks import outage_notify_pending
 from tests.conftest import T0
 from tests.dispatch.factories import CommunityFactory
 from tickets.errors import ApplicationError
@@ -28,15 +28,6 @@ from tickets.public import status_url
 
 pytestmark = pytest.mark.django_db
 SECRET = "switch-secret"
-
-
-@pytest.fixture
-def told(monkeypatch):
-    """The fan-out task run at once, and the sends it queues kept here: their batches."""
-    sends = []
-    monkeypatch.setattr("outages.tasks.outage_notify.delay", outage_notify)
-    monkeypatch.setattr("dispatch.tasks.messages_send.delay", sends.append)
-    return sends
 
 
 @pytest.fixture
