@@ -94,7 +94,9 @@ def coverage_current(*, version: int | None = None) -> Coverage:
     if version is None:
         version = OutageChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     if _kept is None or _kept[0] != version:
-        _kept = (version, coverage_of(Outage.objects.filter(state=Outage.State.PUBLISHED)))
+        # No change ever: no outage either, nothing to read.
+        published = Outage.objects.filter(state=Outage.State.PUBLISHED) if version else []
+        _kept = (version, coverage_of(published))
     return _kept[1]
 
 
