@@ -54,16 +54,19 @@ INSTALLED_APPS = [
     "followups",
     "reports",
     "outages",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "callcentre.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "callcentre.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -221,6 +224,9 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "dispatch.sms.LogSmsBackend")
 SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", VAR_DIR / "sms.log"))
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+# Outbound calls (the SMS gateway) refuse loopback, private and link-local addresses; an
+# in-house relay's network is named here to allow it: "10.20.0.0/24,fd00::/64".
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", "")
 # The address customers are sent in text messages (the status page and the slip).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
 
@@ -250,7 +256,13 @@ ALERT_SWEEP_FIRST_LOOKBACK_HOURS = int(os.environ.get("ALERT_SWEEP_FIRST_LOOKBAC
 CACHE_URL = os.environ.get("CACHE_URL")
 # How long the board's lanes drawn for one version are kept for other dispatchers (0: never).
 BOARD_LANES_CACHE_SECONDS = int(os.environ.get("BOARD_LANES_CACHE_SECONDS", "60"))
-_REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+# Redis down reads as an empty cache (callcentre/cache.py): pages are slower, not broken; the
+# short timeouts keep a request from waiting on a Redis that does not answer.
+_REDIS_CACHE = {
+    "BACKEND": "callcentre.cache.DegradingRedisCache",
+    "LOCATION": CACHE_URL,
+    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+}
 CACHES = {
     "default": (
         _REDIS_CACHE if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -278,7 +290,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A broker that is down must not hold a web request for long: the caller gets an
     # error instead, and the work is retried from the database by the periodic jobs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    # A task sent while it is down fails at once, neither publish nor connection tried
+    # again (kombu would wait 2 s and try once more): every task sent from a request has its
+    # row in the database, and beat's jobs (messages-retry, exports-resume, the sweep) send
+    # it again. A connection the broker dropped is opened afresh without a retry. The
+    # worker's own reconnecting is set apart (broker_connection_retry).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+        "max_retries": 0,
+    }
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -370,6 +393,23 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Every answer's Content-Security-Policy (callcentre.middleware): scripts and styles from
+# this site's own files only, never inline, so that injected markup cannot run or restyle.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+# Answers under these paths may carry personal data whoever asks (the API, a ticket's
+# public status): never stored by a browser or a proxy, like every answer to a signed-in user.
+PRIVATE_PATH_PREFIXES = ["/api/", "/open311/", "/status/"]
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from callcentre import views
 from callcentre.api import CtiEventView, FaqSearchView
@@ -14,6 +14,8 @@ from tickets.api import AuthTokenView
 
 # An address nothing answers: JSON under /api/ and /open311/, the error page elsewhere.
 handler404 = "callcentre.not_found.page_not_found"
+# A database that is down is a 503 wherever in the request it shows, not a 500.
+handler500 = "tickets.middleware.server_error"
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="api-token"),
@@ -63,7 +65,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("open311/", include("callcentre.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", views.ApiDocsView.as_view(), name="api-docs"),
 ]
 
 admin.site.site_header = admin.site.site_title = _("Repair call centre")

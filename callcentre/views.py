@@ -11,9 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from audit.services import audit_sign_in_refused
 from callcentre import services
 from callcentre.forms import CallOnlyForm, ConsoleForm, SpecialEventForm
+from callcentre.middleware import CSP_HEADER, csp_header_value
 from callcentre.promises import ticket_promise
 from callcentre.selectors import (
     address_history,
@@ -25,7 +28,7 @@ from callcentre.selectors import (
     special_events_recent,
     tickets_related,
 )
-from staffing.signin import signin_failed, signin_succeeded, signin_wait
+from staffing.signin import signin_failed, signin_refused_first, signin_succeeded, signin_wait
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 from tickets.selectors import ticket_get_for_user
@@ -44,6 +47,8 @@ class SignInView(LoginView):
         self.username = request.POST.get("username", "")
         self.wait = signin_wait(address=self.address, username=self.username)
         if self.wait:
+            if signin_refused_first(address=self.address):
+                audit_sign_in_refused(username=self.username, address=self.address)
             # Not even checked: a guess past the limit learns nothing.
             form = self.get_form_class()(request, initial={"username": self.username})
             return self.render_to_response(self.get_context_data(form=form), status=429)
@@ -270,3 +275,20 @@ def console_pop(request: HttpRequest) -> HttpResponse:
     if not request.GET.get("caller_phone"):
         return HttpResponseClientRedirect(f"{reverse('console')}?call={call.pk}")
     return render(request, "callcentre/_pop.html", {"call": call})
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """The API's documentation (Swagger UI), its script served from its own address.
+
+    drf-spectacular's split view answers ``?script`` with the page's init script, so the
+    page has no inline script; its template leaves out the inline style. Swagger UI draws
+    its icons as ``data:`` images, which this page alone may show.
+    """
+
+    url_name = "api-schema"
+    template_name = "callcentre/api_docs.html"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response[CSP_HEADER] = csp_header_value(img_src=["data:"])
+        return response

@@ -7,13 +7,15 @@ and ``FileSmsBackend`` to the end of ``SMS_FILE_PATH``, like Django's e-mail bac
 the shape most SMS gateways and in-house relays take.
 """
 
+import http.client
 import json
 import logging
 import sys
-import urllib.request
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from callcentre.outbound import OutboundRefused, outbound_post
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +52,24 @@ class DatabaseSmsBackend:
 
 
 class HttpSmsBackend:
+    """Posts to the gateway only if its address passes ``callcentre.outbound``'s checks; a
+    redirect is a refusal like any other answer that is not 2xx."""
+
     def send(self, *, to: str, text: str) -> None:
-        request = urllib.request.Request(  # noqa: S310 - the address is the operator's setting
-            settings.SMS_GATEWAY_URL,
-            data=json.dumps({"to": to, "text": text}).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}",
-            },
-        )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                if response.status >= 300:
-                    raise SmsError(f"gateway answered {response.status}")
-        except OSError as error:
+            status = outbound_post(
+                settings.SMS_GATEWAY_URL,
+                body=json.dumps({"to": to, "text": text}).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}",
+                },
+                timeout=10,
+            )
+        except (OutboundRefused, OSError, http.client.HTTPException) as error:
             raise SmsError(str(error)) from error
+        if status >= 300:
+            raise SmsError(f"gateway answered {status}")
 
 
 def sms_backend():

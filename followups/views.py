@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from audit.services import audit_file_downloaded
+from audit.signals import client_address
 from callcentre.exports import safe_cell
 from callcentre.templating import render_partial
 from followups import selectors, services
@@ -26,6 +29,7 @@ from tickets.choices import State
 from tickets.errors import ApplicationError
 from tickets.forms import show_service_errors
 from tickets.selectors import ticket_get_for_user
+from tickets.status import phone_masked
 
 _RECORD = "followups.record_callback"
 _LISTS = "followups.view_callback_lists"
@@ -233,7 +237,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form, day = _day(request)
     callbacks = selectors.callback_register(day=day)
     if request.GET.get("format") == "csv":
-        return _csv(f"callback-register-{day:%Y-%m-%d}.csv", _REGISTER_COLUMNS, callbacks)
+        return _csv(request, f"callback-register-{day:%Y-%m-%d}.csv", _REGISTER_COLUMNS, callbacks)
     return render(
         request, "followups/register.html", {"form": form, "day": day, "callbacks": callbacks}
     )
@@ -248,7 +252,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     as_of = min(timezone.now(), selectors.day_bounds(day)[1])
     complaints = selectors.complaints_overdue(as_of=as_of)
     if request.GET.get("format") == "csv":
-        return _csv(f"overdue-complaints-{day:%Y-%m-%d}.csv", _OVERDUE_COLUMNS, complaints)
+        return _csv(request, f"overdue-complaints-{day:%Y-%m-%d}.csv", _OVERDUE_COLUMNS, complaints)
     return render(
         request,
         "followups/overdue.html",
@@ -260,7 +264,7 @@ def _when(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _register_row(callback: Callback) -> list[str]:
+def _register_row(callback: Callback, phone_shown: Callable) -> list[str]:
     ticket = callback.ticket
     accountability = getattr(callback, "accountability", None)
     return [
@@ -268,7 +272,7 @@ def _register_row(callback: Callback) -> list[str]:
         ticket.number if ticket else "",
         callback.rule.name,
         callback.name,
-        str(callback.phone),
+        phone_shown(callback.phone),
         callback.get_state_display(),
         callback.get_method_display(),
         callback.get_satisfaction_display(),
@@ -308,13 +312,13 @@ _REGISTER_COLUMNS = (
 )
 
 
-def _overdue_row(complaint) -> list[str]:
+def _overdue_row(complaint, phone_shown: Callable) -> list[str]:
     ticket = complaint.ticket
     return [
         ticket.number,
         str(ticket.fault_type),
         ticket.caller_name,
-        str(ticket.caller_phone),
+        phone_shown(ticket.caller_phone),
         _when(ticket.received_at),
         _when(complaint.first_reply_due),
         _when(complaint.first_replied_at),
@@ -344,14 +348,29 @@ _OVERDUE_COLUMNS = (
 
 
 def _csv(
-    filename: str, columns: tuple[Callable[[], list[str]], Callable], rows: Iterable
+    request: HttpRequest,
+    filename: str,
+    columns: tuple[Callable[[], list[str]], Callable],
+    rows: Iterable,
 ) -> HttpResponse:
+    """The list as CSV; phones masked unless ``phones=full`` from whoever may have them.
+    Either way the download is written to the audit log."""
+    full_phones = request.GET.get("phones") == "full"
+    if full_phones and not request.user.has_perm("reports.export_full_phones"):
+        raise PermissionDenied
+    audit_file_downloaded(
+        actor=request.user,
+        name=filename,
+        full_phones=full_phones,
+        address=client_address(request),
+    )
     headings, row_of = columns
+    phone_shown = str if full_phones else phone_masked
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so that spreadsheet programs read the Chinese as UTF-8
     writer = csv.writer(response)
     writer.writerow(headings())
     for row in rows:
-        writer.writerow([safe_cell(value) for value in row_of(row)])
+        writer.writerow([safe_cell(value) for value in row_of(row, phone_shown)])
     return response

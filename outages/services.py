@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from audit.services import audit_late_notice_published
 from callcentre.models import Call
 from callcentre.selectors import e164_or_none
 from dispatch.models import OutboundMessage
@@ -103,6 +104,8 @@ def outage_publish(
     )
     _area_set(outage, districts=districts, communities=communities, buildings=buildings)
     _changed(outage=outage, action=OutageChange.Action.PUBLISHED, actor=actor, at=now)
+    if is_late:
+        audit_late_notice_published(actor=actor, outage=outage)
     return outage
 
 

@@ -3,9 +3,14 @@
 A chart is inline SVG and needs nothing from outside the page: pygal's tooltip script
 (which it would fetch from a CDN) is left out, and with it the inline script of its
 settings and the comments that name its web site; a bar's tooltip is the SVG's own
-``<title>``. Each chart is an image to assistive technology, labelled with what it shows;
-the page gives its figures as a table with the same links, so a keyboard reaches them there
-(the chart's own links are for the mouse and stay out of the tab order).
+``<title>``. Nor does a chart carry a style of its own, which the Content-Security-Policy
+would refuse: pygal's stylesheet, the same for every chart but for the colours, is the
+static file ``css/charts.css`` (``chart_stylesheet()`` writes it), and the colours and line
+styles are put on the series as SVG attributes.
+
+Each chart is an image to assistive technology, labelled with what it shows; the page gives
+its figures as a table with the same links, so a keyboard reaches them there (the chart's
+own links are for the mouse and stay out of the tab order).
 """
 
 import re
@@ -37,11 +42,14 @@ MARGIN = 8
 
 _PYGAL_EXTRAS = [
     re.compile(r"<!--.*?-->", re.DOTALL),
-    # The settings of the tooltip script, which is not there to read them.
-    re.compile(r"<script[^>]*>.*?</script>", re.DOTALL),
     # Namespaces an SVG inside HTML does not need.
     re.compile(r' xmlns(?::xlink)?="[^"]*"'),
 ]
+# A series' colour: pygal gives the series, and its legend's box, the class color-<index>.
+_COLOUR_CLASS = re.compile(r"(?:^|\s)color-(\d+)(?:\s|$)")
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# The rules of pygal's stylesheet that differ from chart to chart, drawn as attributes.
+_PER_CHART_RULE = re.compile(r"\.(?:color|serie)-\d")
 
 
 def _style(colours: Iterable[str]) -> Style:
@@ -98,8 +106,64 @@ def _room_for(labels: Iterable[str]) -> int:
     return MARGIN + round(0.4 * LABEL_SIZE * wide)
 
 
+def _inline_style_drawn_as_attributes(chart):
+    """Return a pygal filter that leaves no style in the SVG tree, nor script.
+
+    pygal's stylesheet goes (the page has it as ``css/charts.css``) with its script
+    settings; what a ``style`` attribute says, and the colour and line style of each series,
+    become SVG presentation attributes, which a Content-Security-Policy does not govern.
+    """
+
+    def draw(root):
+        for defs in root.iter("defs"):
+            for node in [node for node in defs if node.tag in ("style", "script")]:
+                defs.remove(node)
+        colours = chart.style.colors
+        strokes = {serie.index: serie.stroke_style or {} for serie in chart.series}
+        for node in root.iter():
+            for declaration in node.attrib.pop("style", "").split(";"):
+                name, _colon, value = declaration.partition(":")
+                if value.strip():
+                    node.set(name.strip(), value.strip())
+            classes = node.get("class", "")
+            coloured = _COLOUR_CLASS.search(classes)
+            if not coloured:
+                continue
+            index = int(coloured.group(1))
+            colour = colours[index % len(colours)]
+            node.attrib.setdefault("fill", colour)
+            node.attrib.setdefault("stroke", colour)
+            if "series" in classes.split():
+                for key, value in strokes.get(index, {}).items():
+                    node.set(f"stroke-{key}", str(value))
+        return root
+
+    return draw
+
+
+def chart_stylesheet() -> str:
+    """Return pygal's stylesheet of the charts, as ``static/css/charts.css`` holds it.
+
+    Every chart here has the same style but for its colours, so pygal's rules (scoped to
+    the chart's id) apply to all of them scoped to its class; the colours and line styles,
+    which differ, are left out. A test holds the file to this.
+    """
+    chart = pygal.Line(**_config([INK], height=100))
+    chart.add("", [1])
+    root = chart.render_tree()
+    css = root.find("defs/style").text.replace(f"#{root.get('id')}", ".pygal-chart")
+    rules = [
+        f"{selectors.strip()}{{{body}}}"
+        for selectors, body in _CSS_RULE.findall(css)
+        if not _PER_CHART_RULE.search(selectors)
+    ]
+    head = "/* pygal's stylesheet of the dashboard's charts: reports.charts.chart_stylesheet() */"
+    return "\n".join([head, *rules]) + "\n"
+
+
 def _svg(chart, label: str) -> SafeString:
     """Return ``chart`` as inline SVG: an image labelled ``label``, nothing fetched."""
+    chart.add_xml_filter(_inline_style_drawn_as_attributes(chart))
     svg = chart.render(is_unicode=True)
     for pattern in _PYGAL_EXTRAS:
         svg = pattern.sub("", svg)

@@ -13,6 +13,7 @@ from reports.models import Report, Target
 from reports.monthly import DayPart
 from tickets.choices import Category, Channel, ExtensionCause, Grade, Milestone, State
 from tickets.models import Ticket
+from tickets.status import phone_masked
 
 
 def _when(value: str) -> str:
@@ -407,9 +408,12 @@ TICKET_COLUMNS = [
 TICKET_CHUNK = 2000
 
 
-def ticket_sheet(tickets: QuerySet[Ticket], *, on_progress=None) -> Sheet:
+def ticket_sheet(
+    tickets: QuerySet[Ticket], *, full_phones: bool = False, on_progress=None
+) -> Sheet:
     """Return ``tickets`` as a sheet whose rows are read in chunks as they are written;
-    ``on_progress(rows)`` is called after every chunk."""
+    ``on_progress(rows)`` is called after every chunk. Phones are masked unless
+    ``full_phones``."""
     labels = {
         "channel": dict(Channel.choices),
         "category": dict(Category.choices),
@@ -424,8 +428,8 @@ def ticket_sheet(tickets: QuerySet[Ticket], *, on_progress=None) -> Sheet:
             return value.astimezone(local).strftime("%Y-%m-%d %H:%M")
         if path in labels:
             return str(labels[path].get(value, value))
-        if hasattr(value, "as_e164"):
-            return value.as_e164  # a phone number
+        if hasattr(value, "as_e164"):  # a phone number
+            return value.as_e164 if full_phones else phone_masked(value)
         return value
 
     def rows():

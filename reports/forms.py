@@ -69,3 +69,4 @@ class ExportForm(Form):
     file_format = forms.ChoiceField(
         label=_("Format"), choices=Export.Format.choices, initial=Export.Format.XLSX
     )
+    full_phones = forms.BooleanField(label=_("Full phone numbers"), required=False)

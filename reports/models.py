@@ -131,6 +131,9 @@ class Export(models.Model):
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Callers' phones in full (the supervisor's choice, written to the audit log); masked
+    # otherwise.
+    full_phones = models.BooleanField(_("full phone numbers"), default=False)
     file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
 
@@ -146,7 +149,10 @@ class Export(models.Model):
                 name="export_waiting_idx",
             ),
         ]
-        permissions = [("export_tickets", _("Can download ticket lists as files"))]
+        permissions = [
+            ("export_tickets", _("Can download ticket lists as files")),
+            ("export_full_phones", _("Can download files with callers' full phone numbers")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.requested_by} {self.requested_at:%Y-%m-%d %H:%M} {self.file_format}"

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_export_requested, audit_report_approved
 from callcentre.exports import csv_write, xlsx_write
 from reports.exports import ticket_sheet
 from reports.models import Export, Report, Target
@@ -178,6 +179,7 @@ def report_approve(*, actor, report: Report, at: datetime) -> Report:
         report.approved_at = at
         report.approved_by = actor
         report.save(update_fields=["state", "approved_at", "approved_by"])
+        audit_report_approved(actor=actor, report=report)
     return report
 
 
@@ -203,19 +205,38 @@ EXPORT_STALE = timedelta(minutes=35)
 EXPORT_RESEND_AFTER = timedelta(minutes=1)
 
 
-def export_request(*, actor, query: str, file_format: str, now: datetime) -> Export:
+@transaction.atomic
+def export_request(
+    *,
+    actor,
+    query: str,
+    file_format: str,
+    now: datetime,
+    full_phones: bool = False,
+    address: str | None = None,
+) -> Export:
     """Ask for the tickets of a list (its filters in ``query``) as a file, written by a
-    worker; the export page shows its progress."""
+    worker; the export page shows its progress. Callers' phones are masked unless
+    ``full_phones`` (the supervisor's choice); either way the audit log has it."""
     from reports.tasks import export_run
 
     _require(actor, "reports.export_tickets")
+    if full_phones:
+        _require(actor, "reports.export_full_phones")
     if file_format not in Export.Format.values:
         raise invalid({"file_format": _("Choose CSV or xlsx.")})
     if len(query) > Export._meta.get_field("query").max_length:
         raise invalid({"query": _("Too many filters for one export.")})
-    export = Export(requested_by=actor, requested_at=now, query=query, file_format=file_format)
+    export = Export(
+        requested_by=actor,
+        requested_at=now,
+        query=query,
+        file_format=file_format,
+        full_phones=full_phones,
+    )
     export_tickets(export=export)  # raises for filters that are not valid
     export.save()
+    audit_export_requested(actor=actor, export=export, address=address)
     transaction.on_commit(lambda: export_run.delay(export.pk), robust=True)
     return export
 
@@ -243,7 +264,7 @@ def export_run(*, export_id: int, now: datetime) -> Export | None:
         def progress(rows: int) -> None:
             Export.objects.filter(pk=export.pk).update(rows_done=rows)
 
-        sheets = [ticket_sheet(tickets, on_progress=progress)]
+        sheets = [ticket_sheet(tickets, full_phones=export.full_phones, on_progress=progress)]
         name = f"tickets-{timezone.localtime(export.requested_at):%Y%m%d-%H%M}.{export.file_format}"
         with tempfile.TemporaryFile() as spooled:
             if export.file_format == Export.Format.CSV:

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.services import audit_file_downloaded
+from audit.signals import client_address
 from callcentre.exports import XLSX_TYPE, csv_response, xlsx_response
 from callcentre.pdf import pdf_from_html
 from reports import forms, services
@@ -202,6 +204,7 @@ def _monthly_context(report: Report) -> dict:
 
 
 @login_required
+@permission_required("reports.approve_report", raise_exception=True)
 @require_POST
 def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_get(pk=pk)
@@ -211,6 +214,7 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@permission_required("reports.approve_report", raise_exception=True)
 @require_POST
 def report_regenerate(request: HttpRequest) -> HttpResponse:
     form = forms.RegenerateForm(request.POST)
@@ -234,23 +238,30 @@ def report_regenerate(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("reports.view_reports", raise_exception=True)
 def report_download(request: HttpRequest, pk: int, extension: str) -> HttpResponse:
+    if extension not in ("csv", "xlsx", "pdf"):
+        raise Http404
     report = report_get(pk=pk)
     sheets = SHEETS[Report.Kind(report.kind)](report)
     filename = report_filename(report, extension)
+    audit_file_downloaded(
+        actor=request.user,
+        name=filename,
+        full_phones=False,  # a report holds figures and ticket rows, never a phone
+        address=client_address(request),
+        data={"report": report.pk},
+    )
     if extension == "csv":
         return csv_response(filename, sheets)
     if extension == "xlsx":
         return xlsx_response(filename, sheets)
-    if extension == "pdf":
-        html = render_to_string(
-            "reports/report_pdf.html",
-            {"report": report, "title": report_title(report), "sheets": sheets},
-            request=request,
-        )
-        response = HttpResponse(pdf_from_html(html), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    raise Http404
+    html = render_to_string(
+        "reports/report_pdf.html",
+        {"report": report, "title": report_title(report), "sheets": sheets},
+        request=request,
+    )
+    response = HttpResponse(pdf_from_html(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
@@ -261,7 +272,12 @@ def export_list(request: HttpRequest) -> HttpResponse:
         form = forms.ExportForm(request.POST)
         if form.is_valid():
             try:
-                services.export_request(actor=request.user, now=timezone.now(), **form.cleaned_data)
+                services.export_request(
+                    actor=request.user,
+                    now=timezone.now(),
+                    address=client_address(request),
+                    **form.cleaned_data,
+                )
             except ApplicationError as error:
                 show_service_errors(form, error)
             else:
@@ -295,6 +311,13 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     if export.state != Export.State.DONE or not export.file:
         raise Http404
     content_type = XLSX_TYPE if export.file_format == Export.Format.XLSX else "text/csv"
+    audit_file_downloaded(
+        actor=request.user,
+        name=export.file.name.rsplit("/", 1)[-1],
+        full_phones=export.full_phones,
+        address=client_address(request),
+        data={"export": export.pk},
+    )
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,

@@ -23,10 +23,15 @@
 # of 100,000 requests (results in tests/bench/results/open311.md); `--suite outages`
 # benchmarks the telephone switch's question with 500,000 customers and 50 outages, and an
 # outage telling 20,000 of them (results in tests/bench/results/outages.md); `--suite all`
-# runs all nine.
+# runs all nine. `--suite storm` plays the whole system (gunicorn, Celery worker and beat)
+# under a storm's calls with Locust at 1x, 2x and 5x its peak of 1,000 calls in 10 minutes,
+# then a soak (results in tests/bench/results/storm.md; see `scripts/bench.sh --suite storm
+# --help`); `all` leaves it out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# The load generator of the storm, the `bench` extra, beside the dev tools setup.sh installs.
+.venv/bin/python -c "import locust" 2>/dev/null || .venv/bin/python -m pip install -q -e ".[dev,bench]"
 
 services_up
 

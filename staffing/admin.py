@@ -1,7 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import (
+    audit_access_changed,
+    audit_role_permissions_changed,
+    audit_user_created,
+)
+from audit.signals import client_address
 from staffing.models import (
     ForecastAccuracy,
     RosterEntry,
@@ -13,16 +21,64 @@ from staffing.models import (
     User,
     WallboardThreshold,
 )
+from staffing.selectors import role_permissions, user_access
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Users and their roles; every change of a user's access is written to the audit log."""
+
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (_("Contact"), {"fields": ["phone", "extension"]}),
     )
     list_display = ["username", "first_name", "last_name", "phone", "extension", "is_active"]
     list_filter = ["groups", "is_active", "is_staff"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The form lives for this request only: a safe place for what the user could do.
+        form.access_before = user_access(user_id=obj.pk) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)  # the roles are saved here
+        user = form.instance
+        if change:
+            audit_access_changed(
+                actor=request.user,
+                user=user,
+                before=form.access_before,
+                after=user_access(user_id=user.pk),
+                address=client_address(request),
+            )
+        else:
+            audit_user_created(
+                actor=request.user,
+                user=user,
+                role=", ".join(user_access(user_id=user.pk)["roles"]),
+            )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """The roles (groups); a change of a role's permissions is written to the audit log."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        form.permissions_before = role_permissions(group_id=obj.pk) if change else []
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        audit_role_permissions_changed(
+            actor=request.user,
+            role=form.instance.name,
+            before=form.permissions_before,
+            after=role_permissions(group_id=form.instance.pk),
+            address=client_address(request),
+        )
 
 
 @admin.register(Seat)

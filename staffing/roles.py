@@ -133,6 +133,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "reports.view_reports",
         "reports.approve_report",
         "reports.export_tickets",
+        "reports.export_full_phones",
         *_FLOOR_LEAD,
         # The seats' sessions and the agents' status history, read in the admin.
         "staffing.view_seatsession",
@@ -159,6 +160,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 ROLE_PERMISSIONS[Role.ADMIN] = [
     *ROLE_PERMISSIONS[Role.SUPERVISOR],
     *_manage(["staffing.user", "auth.group"]),
+    # The audit log: read by the administrator alone, and by nobody ever changed.
+    "audit.view_auditentry",
     *_manage(
         [
             "django_celery_beat.periodictask",

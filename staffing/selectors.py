@@ -64,6 +64,37 @@ def home_tickets_for_user(*, user, limit: int = 10) -> list[Ticket]:
     )
 
 
+def user_access(*, user_id: int) -> dict[str, object]:
+    """Return what a user may do, as stored: roles, switched on, admin access and the
+    permissions given to them alone (what the audit log compares before and after)."""
+    user = User.objects.filter(pk=user_id).values("is_active", "is_staff", "is_superuser").first()
+    if user is None:
+        return {}
+    roles = User.groups.through.objects.filter(user_id=user_id).values_list(
+        "group__name", flat=True
+    )
+    own = User.user_permissions.through.objects.filter(user_id=user_id).values_list(
+        "permission__content_type__app_label", "permission__codename"
+    )
+    return {
+        "roles": sorted(roles),
+        "active": user["is_active"],
+        "staff": user["is_staff"],
+        "superuser": user["is_superuser"],
+        "permissions": sorted(f"{app}.{codename}" for app, codename in own),
+    }
+
+
+def role_permissions(*, group_id: int) -> list[str]:
+    """Return a role's permissions as ``app_label.codename``, sorted."""
+    from django.contrib.auth.models import Group
+
+    perms = Group.permissions.through.objects.filter(group_id=group_id).values_list(
+        "permission__content_type__app_label", "permission__codename"
+    )
+    return sorted(f"{app}.{codename}" for app, codename in perms)
+
+
 def seat_agent(extension: str) -> User | None:
     """Return the active agent signed into the seat with ``extension``, if any."""
     session = (

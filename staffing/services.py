@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_user_created
 from callcentre.models import CtiEvent
 from staffing.models import (
     AgentStatus,
@@ -53,8 +54,11 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     phone: str = "",
+    actor=None,
 ) -> User:
-    """Create a user in one role; supervisors and administrators may open the admin."""
+    """Create a user in one role; supervisors and administrators may open the admin.
+
+    ``actor`` is who did it (None for the demo and the command line)."""
     user = User(
         username=username,
         first_name=first_name,
@@ -69,6 +73,7 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     user.groups.add(Group.objects.get(name=role.value))
+    audit_user_created(actor=actor, user=user, role=role.value)
     return user
 
 

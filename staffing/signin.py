@@ -47,3 +47,10 @@ def signin_failed(*, address: str, username: str) -> None:
 def signin_succeeded(*, address: str, username: str) -> None:
     """A right password clears that username's count at this address."""
     caches["shared"].delete(_keys(address, username)[0])
+
+
+def signin_refused_first(*, address: str) -> bool:
+    """Whether this is the address's first refusal in the window: the audit log records that
+    one, so a guesser hammering away cannot flood it."""
+    window = int(time.time()) // WINDOW_SECONDS
+    return caches["shared"].add(f"signin-refused:{window}:{address}", 1, timeout=WINDOW_SECONDS)

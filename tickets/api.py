@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -22,6 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from audit.services import audit_signed_in
+from audit.signals import client_address
 from tickets import serializers as io
 from tickets import services
 from tickets.actions import ACTIONS
@@ -64,10 +67,18 @@ class TicketPagination(CursorPagination):
     },
 )
 class AuthTokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for an API token (a sign-in, in the audit log)."""
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # a wrong password: Django's failed signal
+        user = serializer.validated_data["user"]
+        token, _created = Token.objects.get_or_create(user=user)
+        audit_signed_in(user=user, address=client_address(request), how="api-token")
+        return Response({"token": token.key})
 
 
 _IDEMPOTENCY_KEY = OpenApiParameter(

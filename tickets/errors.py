@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +16,8 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A request the domain refuses, with a message a person can act on.
 
-    ``code`` picks the HTTP status: invalid 400, forbidden 403, not_found 404, conflict 409.
+    ``code`` picks the HTTP status: invalid 400, forbidden 403, not_found 404, conflict 409,
+    unavailable 503.
     ``fields`` names the inputs that are wrong, each with its messages.
     """
 
@@ -24,6 +26,7 @@ class ApplicationError(Exception):
         "forbidden": status.HTTP_403_FORBIDDEN,
         "not_found": status.HTTP_404_NOT_FOUND,
         "conflict": status.HTTP_409_CONFLICT,
+        "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     }
 
     def __init__(
@@ -72,6 +75,28 @@ def transition_refused(obj: Any, error: Exception) -> ApplicationError:
     return ApplicationError(message, code="conflict", extra={"state": state})
 
 
+def database_unavailable(error: Exception) -> ApplicationError | None:
+    """Return the 503 for a database that did not answer (restarted, unreachable, a
+    connection it dropped), else None.
+
+    A view's transaction has rolled back whole; a failure after it (a middleware reading
+    the session) may come after a commit, so the message does not promise nothing was saved.
+    """
+    if not isinstance(error, OperationalError | InterfaceError):
+        return None
+    return ApplicationError(
+        _(
+            "The database is not answering just now. Try again in a minute; if you were "
+            "saving something, check first whether it was saved."
+        ),
+        code="unavailable",
+    )
+
+
+# How long a client told 503 waits before it tries again, in seconds.
+RETRY_AFTER_SECONDS = 30
+
+
 def _flatten(detail: Any) -> list[str]:
     if isinstance(detail, dict):
         return [message for value in detail.values() for message in _flatten(value)]
@@ -106,8 +131,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     obj = getattr(exc, "object", None)
     if isinstance(exc, TransitionNotAllowed | ConcurrentTransition):
         exc = transition_refused(obj or context.get("ticket"), exc)
+    exc = database_unavailable(exc) or exc
     if isinstance(exc, ApplicationError):
-        return Response(exc.as_dict(), status=exc.status)
+        response = Response(exc.as_dict(), status=exc.status)
+        if exc.code == "unavailable":
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"code": "too_large", "message": _("The request is too large."), "fields": {}},

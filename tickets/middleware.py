@@ -1,12 +1,20 @@
+import sys
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from tickets.errors import ApplicationError, transition_refused
+from tickets.errors import (
+    RETRY_AFTER_SECONDS,
+    ApplicationError,
+    database_unavailable,
+    transition_refused,
+)
 
 
 class ApplicationErrorMiddleware:
@@ -24,6 +32,9 @@ class ApplicationErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        unavailable = database_unavailable(exception)
+        if unavailable is not None:
+            return _unavailable(request, unavailable)
         if request.path.startswith("/api/"):
             return None
         if isinstance(exception, TransitionNotAllowed | ConcurrentTransition):
@@ -44,3 +55,24 @@ class ApplicationErrorMiddleware:
         return TemplateResponse(
             request, template, {"error": exception}, status=exception.status
         ).render()
+
+
+def _unavailable(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """Return the 503 of a database that is down: JSON for the API, else a page drawn
+    without the request's context (which would ask the database who is signed in)."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(error.as_dict(), status=error.status)
+    else:
+        template = "_error.html" if getattr(request, "htmx", False) else "unavailable.html"
+        response = HttpResponse(render_to_string(template, {"error": error}), status=error.status)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500. A database that went away outside a view (a middleware asking
+    who is signed in) is the same 503 as in one; anything else is the plain 500."""
+    unavailable = database_unavailable(sys.exc_info()[1])
+    if unavailable is not None:
+        return _unavailable(request, unavailable)
+    return defaults.server_error(request)

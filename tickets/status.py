@@ -132,9 +132,20 @@ def mask_name(name: str) -> str:
 
 def mask_phone(ticket: Ticket) -> str:
     """Return the caller's phone with its middle hidden: 138****5678."""
-    if not ticket.caller_phone:
+    return phone_masked(ticket.caller_phone)
+
+
+def phone_masked(phone) -> str:
+    """Return a phone (a ``PhoneNumber`` or its E.164 text) with its middle hidden, as
+    reports and files show it to whoever does not need to call: +8613812345678 → 138****5678."""
+    if not phone:
         return ""
-    national = str(ticket.caller_phone.national_number)
+    if hasattr(phone, "national_number"):
+        national = str(phone.national_number)
+    else:
+        national = "".join(char for char in str(phone) if char.isdigit())
+        if str(phone).startswith("+86"):
+            national = national[2:]
     if len(national) <= 4:
         return "*" * len(national)
     head = national[:3] if len(national) > 7 else ""

@@ -3,6 +3,7 @@ alerts on tickets' deadlines."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -123,6 +124,8 @@ def ticket_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
     ticket = ticket_get_for_user(user=request.user, number=number)
+    if not request.user.has_perm(ACTIONS[action].permission):
+        raise PermissionDenied  # before the form: a role that may not is told so, not "invalid"
     if action == "approve-extension":
         form = forms.ExtensionDecisionForm(request.POST)
         if form.is_valid():

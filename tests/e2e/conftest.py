@@ -19,7 +19,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.e2e.helpers import DESKTOP, PHONE
+from tests.e2e.helpers import DESKTOP, PHONE, watch_content_security_policy
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -111,20 +111,27 @@ def browser(shared_browser: _SharedBrowser, _e2e_environment) -> Iterator[Browse
 
 @pytest.fixture
 def new_context(browser: Browser, live_server) -> Iterator[Callable[..., BrowserContext]]:
-    """Open browser contexts on the live server (1366×768, Chinese by default)."""
+    """Open browser contexts on the live server (1366×768, Chinese by default).
+
+    Every page of every context is watched for what the Content-Security-Policy refused;
+    a test whose pages were refused anything fails when it ends.
+    """
     contexts: list[BrowserContext] = []
+    refused: list[str] = []
 
     def make(**options) -> BrowserContext:
         options.setdefault("viewport", DESKTOP)
         options.setdefault("locale", "zh-CN")
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
+        watch_content_security_policy(context, refused)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -1,12 +1,36 @@
 """What the browser tests do again and again: sign in, read a message as a page shows it."""
 
 from django.utils import translation
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 # The password tests.staffing.factories.user_with_role gives every user.
 PASSWORD = "pw-for-tests-1"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+
+
+# Told to the console by every page (Playwright's init script, which no policy governs): a
+# violation the page's own code could catch and hide is reported all the same.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(
+    `Content Security Policy violation: ${event.effectiveDirective} refused ` +
+    `${event.blockedURI || "inline"} at ${event.sourceFile || event.documentURI}:` +
+    `${event.lineNumber}`,
+  );
+});
+"""
+
+
+def watch_content_security_policy(context: BrowserContext, refused: list[str]) -> None:
+    """Collect in ``refused`` whatever the Content-Security-Policy refuses in ``context``."""
+    context.add_init_script(_REPORT_VIOLATIONS)
+
+    def read(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", read)
 
 
 def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:

@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditAction, AuditEntry
 from callcentre.models import Caller
 from followups.models import Callback
 from followups.services import account_callbacks_schedule, callback_record, callbacks_schedule
 from tests.followups.helpers import REPAIR_ANSWERS, unsatisfied
 from tickets.choices import State
 from tickets.models import Ticket
+from tickets.status import phone_masked
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +188,31 @@ def test_the_callback_register_lists_the_day_and_exports_it(client, scheduled, c
     assert rows[1][1] == callback.ticket.number
     assert rows[1][9] == '\'=HYPERLINK("http://x")'  # read as text, not as a formula
     assert rows[1][12] == str(centre.crew)
+    assert rows[1][4] == phone_masked(callback.phone)  # the shift leader calls nobody
+    assert str(callback.phone) not in text
+
+
+def test_the_supervisor_exports_the_register_with_full_phones_and_it_is_logged(
+    client, scheduled, centre, clock
+):
+    callback = scheduled()
+    callback_record(actor=centre.agent, callback=callback, report=unsatisfied())
+    day = timezone.localdate().isoformat()
+    client.force_login(centre.shift_leader)
+    refused = client.get("/callbacks/register/", {"day": day, "format": "csv", "phones": "full"})
+    client.force_login(centre.supervisor)
+    page = client.get("/callbacks/register/", {"day": day}, **EN).content.decode()
+
+    export = client.get("/callbacks/register/", {"day": day, "format": "csv", "phones": "full"})
+
+    assert refused.status_code == 403
+    assert "phones=full" in page
+    assert str(callback.phone) not in page  # masked on the page all the same
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8")[1:])))
+    assert rows[1][4] == str(callback.phone)
+    [entry] = AuditEntry.objects.filter(action=AuditAction.FILE_DOWNLOADED)
+    assert (entry.actor, entry.data) == (centre.supervisor, {"full_phones": True})
+    assert entry.subject == f"callback-register-{day}.csv"
 
 
 def test_the_register_of_a_day_without_callbacks_says_so(client, rules, centre, clock):
@@ -208,6 +235,8 @@ def test_the_overdue_complaints_list_and_its_export(
 
     assert ticket.number in page
     assert ticket.number in export.splitlines()[1]
+    assert str(ticket.caller_phone) not in page + export
+    assert phone_masked(ticket.caller_phone) in export
 
 
 def test_the_daily_lists_are_not_for_agents(client, centre):

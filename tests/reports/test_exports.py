@@ -8,10 +8,13 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from audit.models import AuditAction, AuditEntry
 from reports import exports, services
-from reports.models import Export
+from reports.models import Export, Report
+from reports.periods import day_of
 from tests.conftest import T0
 from tickets.choices import State
+from tickets.errors import ApplicationError
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +33,19 @@ def tickets(centre, make_ticket):
     return Ticket.objects.all()
 
 
-def _export(centre, query="", file_format="xlsx") -> Export:
+def _export(centre, query="", file_format="xlsx", **options) -> Export:
     return services.export_request(
-        actor=centre.supervisor, query=query, file_format=file_format, now=timezone.now()
+        actor=centre.supervisor,
+        query=query,
+        file_format=file_format,
+        now=timezone.now(),
+        **options,
     )
+
+
+def _rows(export: Export) -> list[tuple]:
+    with export.file.open("rb") as file:
+        return list(load_workbook(io.BytesIO(file.read()), read_only=True).worksheets[0].values)
 
 
 def test_an_export_writes_the_filtered_tickets_and_counts_its_rows(centre, tickets):
@@ -49,7 +61,7 @@ def test_an_export_writes_the_filtered_tickets_and_counts_its_rows(centre, ticke
     assert {row[0] for row in rows[1:]} == set(
         tickets.filter(grade="emergency").values_list("number", flat=True)
     )
-    assert rows[1][15] == "'+8613812345678"  # a phone stays readable, never a formula
+    assert rows[1][15] == "138****5678"  # masked: nobody asked for the full numbers
 
 
 def test_cells_that_start_like_a_formula_are_neutralised_in_the_csv(centre, tickets):
@@ -185,3 +197,82 @@ def test_the_exports_page_names_the_filters_as_a_person_reads_them(client, centr
 
     assert "grade: Emergency" in page
     assert "Any open state" in page
+
+
+# Phones in full only when the supervisor asks, and the audit log has it.
+
+
+def test_the_supervisor_asks_for_full_phones_and_the_request_and_download_are_logged(
+    client, centre, tickets
+):
+    client.force_login(centre.supervisor)
+    client.post(
+        "/reports/exports/",
+        {"query": "", "file_format": "xlsx", "full_phones": "on"},
+        REMOTE_ADDR="10.0.0.5",
+    )
+    export = Export.objects.get()
+    services.export_run(export_id=export.pk, now=timezone.now())
+
+    download = client.get(f"/reports/exports/{export.pk}/download/", REMOTE_ADDR="10.0.0.5")
+
+    assert download.status_code == 200
+    assert export.full_phones
+    assert _rows(Export.objects.get())[1][15] == "'+8613812345678"  # text, never a formula
+    asked = AuditEntry.objects.get(action=AuditAction.EXPORT_REQUESTED)
+    taken = AuditEntry.objects.get(action=AuditAction.FILE_DOWNLOADED)
+    assert (asked.actor, asked.address, asked.data["full_phones"]) == (
+        centre.supervisor,
+        "10.0.0.5",
+        True,
+    )
+    assert (taken.actor, taken.data) == (
+        centre.supervisor,
+        {"full_phones": True, "export": export.pk},
+    )
+
+
+def test_a_shift_leader_exports_masked_phones_only_and_asking_for_more_saves_nothing(
+    client, centre, tickets
+):
+    with pytest.raises(ApplicationError) as refused:
+        services.export_request(
+            actor=centre.shift_leader,
+            query="",
+            file_format="csv",
+            now=timezone.now(),
+            full_phones=True,
+        )
+    client.force_login(centre.shift_leader)
+    page = client.get("/tickets/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert refused.value.code == "forbidden"
+    assert not Export.objects.exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT_REQUESTED).exists()
+    assert 'name="full_phones"' not in page
+    assert 'name="file_format"' in page
+
+
+def test_the_supervisor_is_offered_full_phones_on_the_list(client, centre, tickets):
+    client.force_login(centre.supervisor)
+
+    page = client.get("/tickets/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'name="full_phones"' in page
+    assert '<label for="export-full-phones">' in page
+
+
+def test_a_report_download_is_logged(client, centre, clock):
+    report = services.report_generate(
+        kind=Report.Kind.DAILY, period=day_of(timezone.now()), now=timezone.now()
+    )
+    client.force_login(centre.shift_leader)
+
+    download = client.get(f"/reports/{report.pk}/export.csv")
+
+    assert download.status_code == 200
+    entry = AuditEntry.objects.get(action=AuditAction.FILE_DOWNLOADED)
+    assert (entry.actor, entry.data) == (
+        centre.shift_leader,
+        {"full_phones": False, "report": report.pk},
+    )

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
+from audit.services import audit_extension_decided
 from tickets.choices import (
     RECLASSIFIABLE_STATES,
     ExtensionCause,
@@ -206,4 +207,5 @@ def extension_decide(
             "requested_due": iso(extension.requested_due),
         },
     )
+    audit_extension_decided(actor=actor, extension=extension)
     return extension

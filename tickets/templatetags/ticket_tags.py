@@ -4,8 +4,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from tickets.selectors import deadline_level, ticket_milestone_rows, ticket_next_deadline
+from tickets.status import phone_masked
 
 register = template.Library()
+
+
+@register.filter
+def masked(phone) -> str:
+    """Show a phone with its middle hidden, where the reader has no call to make."""
+    return phone_masked(phone)
 
 
 @register.filter
