@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from audit.services import audit_sign_in_refused
+from audit.signals import client_address
 from callcentre import services
 from callcentre.forms import CallOnlyForm, ConsoleForm, SpecialEventForm
 from callcentre.middleware import CSP_HEADER, csp_header_value
@@ -43,7 +44,7 @@ class SignInView(LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        self.address = request.META.get("REMOTE_ADDR", "")
+        self.address = client_address(request)
         self.username = request.POST.get("username", "")
         self.wait = signin_wait(address=self.address, username=self.username)
         if self.wait:

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
@@ -87,8 +88,6 @@ def user_access(*, user_id: int) -> dict[str, object]:
 
 def role_permissions(*, group_id: int) -> list[str]:
     """Return a role's permissions as ``app_label.codename``, sorted."""
-    from django.contrib.auth.models import Group
-
     perms = Group.permissions.through.objects.filter(group_id=group_id).values_list(
         "permission__content_type__app_label", "permission__codename"
     )

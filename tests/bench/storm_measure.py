@@ -83,17 +83,14 @@ def _rss_kib(pid: int) -> int | None:
     return None
 
 
-class MemorySampler:
-    """Sample every process of each named tree every ``interval`` seconds, in a thread."""
+class _Watch:
+    """Call ``sample`` every ``interval`` seconds in a thread while the ``with`` block runs."""
 
-    def __init__(self, roots: dict[str, int], interval: float = 5) -> None:
-        self.roots, self.interval = roots, interval
-        self.series: dict[str, list[tuple[float, int]]] = {}
-        self.marks: dict[str, float] = {}
+    interval: float = 1
+
+    def __enter__(self):
         self.stopped = threading.Event()
-
-    def __enter__(self) -> "MemorySampler":
-        self.thread = threading.Thread(target=self._run, name="memory", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
         self.thread.start()
         return self
 
@@ -103,14 +100,29 @@ class MemorySampler:
 
     def _run(self) -> None:
         while not self.stopped.wait(self.interval):
-            now = time.monotonic()
-            for name, root in self.roots.items():
-                for pid in _descendants(root):
-                    kib = _rss_kib(pid)
-                    if kib is not None:
-                        role = "master" if pid == root else "child"
-                        label = f"{name} {role} {pid}" if role == "child" else f"{name} {role}"
-                        self.series.setdefault(label, []).append((now, kib))
+            self.sample()
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+
+class MemorySampler(_Watch):
+    """Sample every process of each named tree every ``interval`` seconds, in a thread."""
+
+    def __init__(self, roots: dict[str, int], interval: float = 5) -> None:
+        self.roots, self.interval = roots, interval
+        self.series: dict[str, list[tuple[float, int]]] = {}
+        self.marks: dict[str, float] = {}
+
+    def sample(self) -> None:
+        now = time.monotonic()
+        for name, root in self.roots.items():
+            for pid in _descendants(root):
+                kib = _rss_kib(pid)
+                if kib is not None:
+                    role = "master" if pid == root else "child"
+                    label = f"{name} {role} {pid}" if role == "child" else f"{name} {role}"
+                    self.series.setdefault(label, []).append((now, kib))
 
     def mark(self, name: str) -> None:
         self.marks[name] = time.monotonic()
@@ -166,25 +178,14 @@ def _watermarks() -> dict[str, int]:
     }
 
 
-class QueueWatch:
+class QueueWatch(_Watch):
     """The deepest the broker's queue got while the block ran (read once a second)."""
 
     def __init__(self, broker) -> None:
         self.broker, self.deepest = broker, 0
-        self.stopped = threading.Event()
 
-    def __enter__(self) -> "QueueWatch":
-        self.thread = threading.Thread(target=self._run, name="queue", daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        self.thread.join()
-
-    def _run(self) -> None:
-        while not self.stopped.wait(1):
-            self.deepest = max(self.deepest, self.broker.llen("celery"))
+    def sample(self) -> None:
+        self.deepest = max(self.deepest, self.broker.llen("celery"))
 
 
 def _drain(broker, marks: dict[str, int]) -> tuple[float | None, dict[str, int]]:

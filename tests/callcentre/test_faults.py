@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from callcentre import cache as degrading
 from callcentre.cache import DegradingRedisCache
+from tests.tickets.factories import ticket_api_body
 from tests.workers import ROOT
 from tickets.models import Ticket
 
@@ -220,21 +221,8 @@ def test_given_the_database_lost_mid_create_when_the_ticket_is_posted_then_nothi
 ):
     # The connection goes after the ticket's row is written, before its event.
     monkeypatch.setattr("tickets.services.lifecycle.event", _lost_connection)
-    body = {
-        "channel": "hotline",
-        "category": "repair",
-        "fault_type": centre.leak.code,
-        "description": "卫生间墙内渗水",
-        "caller_name": "王女士",
-        "caller_phone": "13812345678",
-        "address": "锦华苑",
-        "building": "5",
-        "unit": "1",
-        "room": "302",
-        "community": centre.community.pk,
-    }
 
-    response = api(centre.agent).post("/api/v1/tickets/", body, format="json")
+    response = api(centre.agent).post("/api/v1/tickets/", ticket_api_body(centre), format="json")
 
     assert response.status_code == 503
     assert not Ticket.objects.exists()

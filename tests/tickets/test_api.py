@@ -7,35 +7,18 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import T0
+from tests.tickets.factories import ticket_api_body
 from tickets.choices import State
 from tickets.models import Ticket, TicketEvent
 
 URL = "/api/v1/tickets/"
 
 
-def _valid(centre, **changes):
-    body = {
-        "channel": "hotline",
-        "category": "repair",
-        "fault_type": centre.leak.code,
-        "description": "卫生间墙内渗水",
-        "caller_name": "王女士",
-        "caller_phone": "13812345678",
-        "address": "锦华苑",
-        "building": "5",
-        "unit": "1",
-        "room": "302",
-        "community": centre.community.pk,
-    }
-    body.update(changes)
-    return body
-
-
 @pytest.mark.django_db
 def test_given_a_valid_call_when_an_agent_posts_it_then_a_numbered_ticket_with_deadlines_exists(
     centre, api, clock
 ):
-    response = api(centre.agent).post(URL, _valid(centre), format="json")
+    response = api(centre.agent).post(URL, ticket_api_body(centre), format="json")
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -54,17 +37,19 @@ def test_given_a_valid_call_when_an_agent_posts_it_then_a_numbered_ticket_with_d
 
 @pytest.mark.django_db
 def test_a_grade_given_by_the_agent_overrides_the_fault_types(centre, api, clock):
-    response = api(centre.agent).post(URL, _valid(centre, grade="emergency"), format="json")
+    response = api(centre.agent).post(
+        URL, ticket_api_body(centre, grade="emergency"), format="json"
+    )
     assert response.status_code == 201
     assert response.json()["deadlines"]["dispatch"] == "2026-11-16T09:10:00+08:00"
 
 
 @pytest.mark.django_db
 def test_numbers_run_per_day_in_the_centres_time_zone(centre, api, clock):
-    first = api(centre.agent).post(URL, _valid(centre), format="json").json()["number"]
-    second = api(centre.agent).post(URL, _valid(centre), format="json").json()["number"]
+    first = api(centre.agent).post(URL, ticket_api_body(centre), format="json").json()["number"]
+    second = api(centre.agent).post(URL, ticket_api_body(centre), format="json").json()["number"]
     clock.move_to(T0.replace(hour=23, minute=59) + timedelta(minutes=2))  # 00:01 next day
-    third = api(centre.agent).post(URL, _valid(centre), format="json").json()["number"]
+    third = api(centre.agent).post(URL, ticket_api_body(centre), format="json").json()["number"]
     assert (first, second, third) == ("261116-0001", "261116-0002", "261117-0001")
 
 
@@ -97,7 +82,7 @@ BAD_INPUT = [
 def test_bad_input_gets_400_naming_every_bad_field_and_saves_nothing(
     case, changes, fields, centre, api, clock
 ):
-    body = {} if case == "missing fields" else _valid(centre, **changes)
+    body = {} if case == "missing fields" else ticket_api_body(centre, **changes)
     response = api(centre.agent).post(URL, body, format="json")
 
     assert response.status_code == 400
@@ -133,7 +118,7 @@ def test_a_body_that_is_not_a_json_object_gets_a_clear_error(body, content_type,
 
 @pytest.mark.django_db
 def test_a_body_over_the_upload_limit_gets_413_in_json(centre, api, clock):
-    body = _valid(centre, description="漏" * (1024 * 1024))  # 3 MB of UTF-8
+    body = ticket_api_body(centre, description="漏" * (1024 * 1024))  # 3 MB of UTF-8
     response = api(centre.agent).post(URL, body, format="json")
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
@@ -142,7 +127,7 @@ def test_a_body_over_the_upload_limit_gets_413_in_json(centre, api, clock):
 
 @pytest.mark.django_db
 def test_a_crew_member_may_not_log_a_ticket(centre, api, clock):
-    response = api(centre.crew_leader).post(URL, _valid(centre), format="json")
+    response = api(centre.crew_leader).post(URL, ticket_api_body(centre), format="json")
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
     assert Ticket.objects.count() == 0
@@ -415,25 +400,27 @@ def test_logging_a_ticket_costs_a_fixed_handful_of_queries(
     # permissions, fault type, community, SLA policy, number, ticket, event, and the
     # savepoint pair of the service's transaction inside the test's.
     with django_assert_max_num_queries(9):
-        response = client.post(URL, _valid(centre), format="json")
+        response = client.post(URL, ticket_api_body(centre), format="json")
     assert response.status_code == 201
     # Reference data (permissions, fault type, community, SLA policy) is then remembered:
     # number, ticket, event and the savepoint pair remain.
     with django_assert_max_num_queries(5):
-        response = client.post(URL, _valid(centre), format="json")
+        response = client.post(URL, ticket_api_body(centre), format="json")
     assert response.status_code == 201
 
 
 @pytest.mark.django_db
 def test_an_edit_to_remembered_reference_data_applies_to_the_next_ticket(centre, api, clock):
     client = api(centre.agent)
-    assert client.post(URL, _valid(centre), format="json").status_code == 201
+    assert client.post(URL, ticket_api_body(centre), format="json").status_code == 201
     centre.leak.is_active = False
     centre.leak.save()  # as the admin saves it
-    response = client.post(URL, _valid(centre), format="json")
+    response = client.post(URL, ticket_api_body(centre), format="json")
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"fault_type"}
     centre.community.name = "新名字小区"
     centre.community.save()
-    body = client.post(URL, _valid(centre, fault_type=centre.burst.code), format="json").json()
+    body = client.post(
+        URL, ticket_api_body(centre, fault_type=centre.burst.code), format="json"
+    ).json()
     assert body["community"]["name"] == "新名字小区"
