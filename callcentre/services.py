@@ -58,7 +58,12 @@ def cti_event_record(
     if outage is not None:
         payload["outage"] = outage
 
-    call = _call_locked(call_id=call_id, caller_number=caller_number, direction=direction)
+    call = _call_locked(
+        call_id=call_id,
+        caller_number=caller_number,
+        direction=direction,
+        ringing_at=occurred_at if event == CtiEvent.Kind.RINGING else None,
+    )
     try:
         with transaction.atomic():
             recorded = CtiEvent.objects.create(
@@ -81,7 +86,11 @@ def cti_event_record(
     return recorded, True
 
 
-def _call_locked(*, call_id: str, caller_number: str, direction: str) -> Call:
+def _call_locked(
+    *, call_id: str, caller_number: str, direction: str, ringing_at: datetime | None
+) -> Call:
+    """Return the call with the switch's id, locked; a call first heard of now is created
+    (with its ringing time when that is what is heard)."""
     call = Call.objects.select_for_update().filter(cti_call_id=call_id).first()
     if call is not None:
         return call
@@ -92,6 +101,7 @@ def _call_locked(*, call_id: str, caller_number: str, direction: str) -> Call:
                 caller_number=caller_number,
                 caller=caller_for_number(number=caller_number) if caller_number else None,
                 direction=direction,
+                ringing_at=ringing_at,
             )
     except IntegrityError:
         return Call.objects.select_for_update().get(cti_call_id=call_id)
@@ -101,8 +111,9 @@ def _apply(*, call: Call, event: str, at: datetime, agent) -> list[str]:
     """Set what ``event`` says on ``call``; return the fields that changed."""
     changed = []
     if event == CtiEvent.Kind.RINGING:
-        call.ringing_at = min(filter(None, [call.ringing_at, at]))
-        changed.append("ringing_at")
+        if call.ringing_at is None or at < call.ringing_at:
+            call.ringing_at = at
+            changed.append("ringing_at")
     elif event == CtiEvent.Kind.ANSWERED:
         call.answered_at, call.agent = at, agent
         changed += ["answered_at", "agent"]

@@ -89,15 +89,15 @@ CONSOLE_STATUSES = (
 )
 
 
-def _agent_locked(agent: User) -> StatusSpell | None:
+def _agent_locked(agent_id: int) -> StatusSpell | None:
     """Lock the agent (so their status changes one at a time) and return the open spell."""
-    User.objects.select_for_update().filter(pk=agent.pk).first()
-    return StatusSpell.objects.filter(agent=agent, ended_at__isnull=True).first()
+    list(User.objects.select_for_update().filter(pk=agent_id).values_list("pk"))
+    return StatusSpell.objects.filter(agent_id=agent_id, ended_at__isnull=True).first()
 
 
 def _spell_open(
     *,
-    agent: User,
+    agent_id: int,
     current: StatusSpell | None,
     status: str,
     at: datetime,
@@ -108,17 +108,18 @@ def _spell_open(
 ) -> StatusSpell:
     """End the open spell and start one in ``status``; a moment reported out of order is
     taken as the end of the spell before, so the history never runs backwards."""
+    seat_id = seat.pk if seat is not None else None
     if current is not None:
         at = max(at, current.started_at)
         current.ended_at = at
         current.save(update_fields=["ended_at"])
-        seat = seat or current.seat
+        seat_id = seat_id or current.seat_id
     return StatusSpell.objects.create(
-        agent=agent,
+        agent_id=agent_id,
         status=status,
         started_at=at,
         source=source,
-        seat=seat,
+        seat_id=seat_id,
         call=call,
         resume_status=resume_status,
     )
@@ -134,7 +135,7 @@ def seat_sign_in(*, agent: User, seat: Seat, at: datetime) -> SeatSession:
             % {"seat": seat.label},
             code="conflict",
         )
-    current = _agent_locked(agent)
+    current = _agent_locked(agent.pk)
     taken = SeatSession.objects.filter(seat=seat, signed_out_at__isnull=True).first()
     if taken is not None and taken.agent_id != agent.pk:
         raise ApplicationError(
@@ -149,7 +150,7 @@ def seat_sign_in(*, agent: User, seat: Seat, at: datetime) -> SeatSession:
     SeatSession.objects.filter(agent=agent, signed_out_at__isnull=True).update(signed_out_at=at)
     session = SeatSession.objects.create(seat=seat, agent=agent, signed_in_at=at)
     _spell_open(
-        agent=agent,
+        agent_id=agent.pk,
         current=current,
         status=AgentStatus.AVAILABLE,
         at=at,
@@ -163,7 +164,7 @@ def seat_sign_in(*, agent: User, seat: Seat, at: datetime) -> SeatSession:
 @transaction.atomic
 def seat_sign_out(*, agent: User, at: datetime) -> None:
     """Sign ``agent`` out of their seat: offline, and their shift's attendance signed out."""
-    current = _agent_locked(agent)
+    current = _agent_locked(agent.pk)
     session = SeatSession.objects.filter(agent=agent, signed_out_at__isnull=True).first()
     if session is None:
         raise ApplicationError(_("You are not signed in at a seat."), code="conflict")
@@ -172,7 +173,7 @@ def seat_sign_out(*, agent: User, at: datetime) -> None:
     session.signed_out_at = at
     session.save(update_fields=["signed_out_at"])
     _spell_open(
-        agent=agent,
+        agent_id=agent.pk,
         current=current,
         status=AgentStatus.OFFLINE,
         at=at,
@@ -190,7 +191,7 @@ def status_set(*, agent: User, status: str, at: datetime) -> StatusSpell:
     """
     if status not in CONSOLE_STATUSES:
         raise invalid({"status": _("Choose available, after-call work, break or training.")})
-    current = _agent_locked(agent)
+    current = _agent_locked(agent.pk)
     if not SeatSession.objects.filter(agent=agent, signed_out_at__isnull=True).exists():
         raise ApplicationError(_("Sign in at a seat first."), code="conflict")
     if current is not None and current.status == AgentStatus.ON_CALL:
@@ -200,7 +201,7 @@ def status_set(*, agent: User, status: str, at: datetime) -> StatusSpell:
     if current is not None and current.status == status:
         return current
     return _spell_open(
-        agent=agent, current=current, status=status, at=at, source=StatusSpell.Source.CONSOLE
+        agent_id=agent.pk, current=current, status=status, at=at, source=StatusSpell.Source.CONSOLE
     )
 
 
@@ -210,7 +211,7 @@ def status_follow_call(*, call, event: str, at: datetime, agent: User | None) ->
     if event == CtiEvent.Kind.ANSWERED:
         if agent is None or call.ended_at is not None:
             return  # the end arrived first: the call is over already
-        current = _agent_locked(agent)
+        current = _agent_locked(agent.pk)
         if current is not None and current.status == AgentStatus.ON_CALL:
             if current.call_id == call.pk:
                 return
@@ -218,7 +219,7 @@ def status_follow_call(*, call, event: str, at: datetime, agent: User | None) ->
         else:
             resume = current.status if current is not None else AgentStatus.OFFLINE
         _spell_open(
-            agent=agent,
+            agent_id=agent.pk,
             current=current,
             status=AgentStatus.ON_CALL,
             at=at,
@@ -227,11 +228,11 @@ def status_follow_call(*, call, event: str, at: datetime, agent: User | None) ->
             resume_status=resume,
         )
     elif event in (CtiEvent.Kind.ENDED, CtiEvent.Kind.ABANDONED) and call.agent_id is not None:
-        current = _agent_locked(call.agent)
+        current = _agent_locked(call.agent_id)
         if current is None or current.status != AgentStatus.ON_CALL or current.call_id != call.pk:
             return
         _spell_open(
-            agent=call.agent,
+            agent_id=call.agent_id,
             current=current,
             status=current.resume_status or AgentStatus.AVAILABLE,
             at=at,

@@ -3,10 +3,11 @@
 The tickets are the ticket benchmark's (``tests.bench.dataset``: received over the last 90
 days, a few per cent still open, every deadline stored), so the overdue sweep, the board
 and the caller look-ups work on a table of realistic size. On top of it come the storm's
-staff: seat agents at their extensions, dispatchers, a leader with a mobile phone for each
-crew (every crew on duty with every skill, so the send dialog has recommendations), and a
-signed-in session for each, made here as ``force_login`` would: signing in hashes the
-password (PBKDF2, most of a second of CPU), which is not what a storm costs.
+staff: seat agents, each signed in at a seat of their own (the extension the switch names),
+dispatchers, a leader with a mobile phone for each crew (every crew on duty with every
+skill, so the send dialog has recommendations), and a signed-in session for each, made here
+as ``force_login`` would: signing in hashes the password (PBKDF2, most of a second of CPU),
+which is not what a storm costs.
 
 The load generator runs without Django; it is given what it needs as JSON (``StormStaff``).
 """
@@ -18,10 +19,12 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.utils import timezone
 
 from dispatch.models import Community, Crew, CrewMembership
+from staffing.models import Seat
 from staffing.roles import Role
-from staffing.services import user_create
+from staffing.services import seat_sign_in, user_create
 from tickets.choices import Grade
 from tickets.models import FaultType, Skill
 from tickets.tasks import alerts_sweep
@@ -36,7 +39,7 @@ FIRST_EXTENSION = 8001
 class StormStaff:
     """Who works the storm, and the choices their forms offer (ids of this database)."""
 
-    agents: list[dict]  # username, extension, session
+    agents: list[dict]  # username, their seat's extension, session
     dispatchers: list[dict]  # username, session
     crews: list[dict]  # id, username, session
     fault_types: list[dict]  # id, code, category, grade
@@ -63,10 +66,10 @@ def storm_staff_create(*, cti_secret: str, log=print) -> StormStaff:
     agents = []
     for n in range(AGENTS):
         user = user_create(username=f"storm-agent-{n}", password=None, role=Role.AGENT)
-        user.extension = str(FIRST_EXTENSION + n)
-        user.save(update_fields=["extension"])
+        seat = Seat.objects.create(label=f"S{n + 1:02d}", extension=str(FIRST_EXTENSION + n))
+        seat_sign_in(agent=user, seat=seat, at=timezone.now())
         agents.append(
-            {"username": user.username, "extension": user.extension, "session": _session_for(user)}
+            {"username": user.username, "extension": seat.extension, "session": _session_for(user)}
         )
     dispatchers = []
     for n in range(DISPATCHERS):

@@ -8,10 +8,14 @@ when the run stops, for the orchestrator to set against the database.
 One multiplier (1 = the peak of 1,000 calls in 10 minutes, 100 a minute) sizes the storm:
 
 - **calls**: 85 % are put through to an agent: the switch reports ringing and answered
-  (signed, as ``callcentre/cti.py`` checks), the agent's console pops up with the call and
-  the caller panel, the agent logs a new ticket (65 %) or links the call to an open ticket
-  of the storm (35 %), and the switch reports the end. The other 15 % ring and are
-  abandoned. One event in twenty is sent twice, as a switch retries: it must change nothing;
+  (signed, as ``callcentre/cti.py`` checks), the agent's console pops up with the call (its
+  caller's history drawn in), the agent logs a new ticket (65 %) or links the call to an
+  open ticket of the storm (35 %), and the switch reports the end. The other 15 % ring and
+  are abandoned. One event in twenty is sent twice, as a switch retries: it must change
+  nothing;
+- **agents' consoles**, each signed in at its seat, poll as the page does all shift long:
+  ``/console/pop/`` every 2 s (with the call and phone on the form) and the seat and status
+  panel every 5 s;
 - **dispatchers** (2 + 2 per multiplier) poll ``/dispatch/lanes/`` every 3 s with the ETag
   they have, as ``board.js`` does; between polls each sends up to two new tickets to the
   crew the send dialog recommends, and closes one the crew has completed;
@@ -34,6 +38,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
+import gevent
 from locust import HttpUser, between, constant, constant_pacing, events, task
 
 CONFIG = json.loads(Path(os.environ["STORM_CONFIG"]).read_text())
@@ -191,6 +196,36 @@ class Agent(Staff):
     # AGENTS agents take the answered share of CALLS_PER_MINUTE between them.
     wait_time = constant_pacing(AGENTS * 60 / (CALLS_PER_MINUTE * ANSWERED_SHARE))
 
+    def on_start(self) -> None:
+        super().on_start()
+        self.on_form = {"call": "", "caller_phone": ""}
+        self.pollers = [gevent.spawn(self._poll_pop), gevent.spawn(self._poll_status)]
+
+    def on_stop(self) -> None:
+        gevent.killall(self.pollers)
+
+    def _poll_pop(self) -> None:
+        """The console's ``#pop`` poll: 204 with nothing new; 200 when a call was put through
+        that the form does not show yet (a race with the screen pop, which this user opens
+        itself as soon as the switch acknowledges the answer)."""
+        gevent.sleep(random.uniform(0, 2))
+        while True:
+            self.get(
+                "/console/pop/",
+                "GET /console/pop/ (poll)",
+                200,
+                204,
+                params=self.on_form,
+                headers={"HX-Request": "true"},
+            )
+            gevent.sleep(2)
+
+    def _poll_status(self) -> None:
+        gevent.sleep(random.uniform(0, 5))
+        while True:
+            self.get("/staffing/me/", "GET /staffing/me/ (poll)", headers={"HX-Request": "true"})
+            gevent.sleep(5)
+
     @task
     def take_call(self) -> None:
         call_id, phone = _new_call_id(), _phone()
@@ -206,16 +241,13 @@ class Agent(Staff):
             return
         call = answer["call"]
         self.get(f"/console/?call={call}", "GET /console/?call= (screen pop)")
-        self.get(
-            f"/console/caller/?caller_phone={phone}",
-            "GET /console/caller/ (caller panel)",
-            headers={"HX-Request": "true"},
-        )
+        self.on_form = {"call": call, "caller_phone": phone}
         time.sleep(random.uniform(0.5, 1.5))  # the agent listens and types
         if storm["open"] and random.random() < LINK_SHARE:
             self._link(call, phone)
         else:
             self._log(call, phone)
+        self.on_form = {"call": "", "caller_phone": ""}
         _ring(self.client, "ended", call_id)
 
     def _log(self, call: int, phone: str) -> None:
