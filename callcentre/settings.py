@@ -296,8 +296,10 @@ else:
     # A task sent while it is down fails at once, neither publish nor connection tried
     # again (kombu would wait 2 s and try once more): every task sent from a request has its
     # row in the database, and beat's jobs (messages-retry, exports-resume, the sweep) send
-    # it again. A connection the broker dropped is opened afresh without a retry. The
-    # worker's own reconnecting is set apart (broker_connection_retry).
+    # it again. A connection the broker dropped is opened afresh without a retry; after a
+    # send that failed, the process sends none for a few seconds (callcentre.celery.Task), so
+    # a request that sends several waits one timeout. The worker's own reconnecting is set
+    # apart (broker_connection_retry).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_connect_timeout": 1,
         "socket_timeout": 1,

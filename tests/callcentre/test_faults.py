@@ -121,18 +121,23 @@ def test_given_redis_unreachable_when_pages_use_the_cache_then_they_are_still_sh
         assert client.get(path).status_code == 200, path
 
 
-def _publish_seconds(broker_url: str) -> tuple[float, str]:
-    """Send a task from a fresh process on ``broker_url``; return how long it took and what
-    happened."""
+def _publish_seconds(broker_url: str, *, sends: int = 1) -> list[tuple[float, str]]:
+    """Send ``sends`` tasks one after the other from a fresh process on ``broker_url``, the
+    process's back-off after a failed send cut to 1 s and the last send made after it has
+    passed; return how long each took and what happened."""
     script = (
         "import time, django; django.setup()\n"
+        "from callcentre import celery\n"
         "from dispatch.tasks import message_send\n"
-        "started = time.monotonic()\n"
-        "try:\n"
-        "    message_send.delay(1); outcome = 'sent'\n"
-        "except Exception as error:\n"
-        "    outcome = type(error).__name__\n"
-        "print(time.monotonic() - started, outcome)\n"
+        "celery.PUBLISH_RETRY_AFTER_SECONDS = 1.0\n"
+        f"for n in range({sends}):\n"
+        f"    if n == {sends - 1} > 0: time.sleep(1.2)\n"
+        "    started = time.monotonic()\n"
+        "    try:\n"
+        "        message_send.delay(1); outcome = 'sent'\n"
+        "    except Exception as error:\n"
+        "        outcome = type(error).__name__\n"
+        "    print(time.monotonic() - started, outcome)\n"
     )
     env = {
         **os.environ,
@@ -148,8 +153,8 @@ def _publish_seconds(broker_url: str) -> tuple[float, str]:
         timeout=60,
         check=True,
     )
-    seconds, outcome = done.stdout.split()[-2:]
-    return float(seconds), outcome
+    lines = done.stdout.strip().splitlines()[-sends:]
+    return [(float(seconds), outcome) for seconds, outcome in map(str.split, lines)]
 
 
 @pytest.mark.parametrize("port_kind", ["closed_port", "silent_port"])
@@ -158,11 +163,29 @@ def test_given_the_broker_unreachable_when_a_task_is_sent_then_it_gives_up_at_on
 ):
     port = request.getfixturevalue(port_kind)
 
-    seconds, outcome = _publish_seconds(f"redis://127.0.0.1:{port}/0")
+    [(seconds, outcome)] = _publish_seconds(f"redis://127.0.0.1:{port}/0")
 
     # It fails (on_commit(robust=True) logs it, beat's jobs send the work again) and fast.
     assert outcome == "OperationalError"
     assert seconds < GIVES_UP_WITHIN
+
+
+def test_given_a_send_just_failed_when_more_are_sent_then_they_give_up_without_waiting(
+    silent_port,
+):
+    first, second, third, after_backoff = _publish_seconds(
+        f"redis://127.0.0.1:{silent_port}/0", sends=4
+    )
+
+    # A dispatch sends two texts: a frozen broker costs it one timeout, not two.
+    assert [outcome for _seconds, outcome in (first, second, third, after_backoff)] == [
+        "OperationalError"
+    ] * 4
+    assert 0.5 < first[0] < GIVES_UP_WITHIN
+    assert second[0] < 0.1
+    assert third[0] < 0.1
+    # Once the back-off has passed the broker is tried again (and waited for again).
+    assert after_backoff[0] > 0.5
 
 
 def _lost_connection(*args, **kwargs):
