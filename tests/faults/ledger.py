@@ -4,9 +4,10 @@ from collections import Counter
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import CharField, Count, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 
-from dispatch.models import OutboundMessage, SmsRecord
+from dispatch.models import Assignment, OutboundMessage, SmsRecord
 from reports.models import Report
 from reports.services import CATCH_UP, PERIODS_ENDED
 from tickets.models import Alert, AlertCursor, Ticket, TicketEvent
@@ -93,6 +94,16 @@ def messages() -> dict[str, int]:
 def tickets_half_written() -> int:
     """Tickets without the event that records their creation: a write cut in the middle."""
     return Ticket.objects.filter(~Exists(TicketEvent.objects.filter(ticket=OuterRef("pk")))).count()
+
+
+def dispatches_half_written() -> int:
+    """Dispatches (their event) without what the same transaction writes with them: the
+    crew's assignment and the crew leader's text message."""
+    dispatches = TicketEvent.objects.filter(action=TicketEvent.Action.DISPATCHED)
+    assignment = Assignment.objects.filter(ticket=OuterRef("ticket"), dispatched_at=OuterRef("at"))
+    key = Concat(Value("crew-dispatched:"), Cast(OuterRef("pk"), CharField()))
+    text = OutboundMessage.objects.filter(dedupe_key=key)
+    return dispatches.filter(~Exists(assignment) | ~Exists(text)).count()
 
 
 def writing_backends() -> int:

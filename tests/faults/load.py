@@ -12,6 +12,9 @@ import httpx
 
 # A request that takes longer than this is a transport failure, not a slow answer.
 REQUEST_TIMEOUT = 30.0
+# gunicorn closes a connection idle for 2 s (its keepalive); a client that reused one idle
+# that long could send into the closing socket and get a reset it would blame on the app.
+LIMITS = httpx.Limits(keepalive_expiry=1.0)
 PAGES = ["/", "/dispatch/", "/tickets/", "/alerts/"]
 URL = "/api/v1/tickets/"
 LANES = "/dispatch/lanes/"
@@ -28,6 +31,7 @@ class Hit:
     status: int  # 0: no answer at all
     content_type: str = ""
     code: str = ""  # the API's error code, when it gave one
+    error: str = ""  # why no answer came (the transport's exception), when none did
 
 
 @dataclass
@@ -74,8 +78,8 @@ class Load:
         started = time.monotonic()
         try:
             response = client.request(method, path, timeout=REQUEST_TIMEOUT, **kw)
-        except httpx.HTTPError:
-            hit = Hit(kind, path, started, time.monotonic() - started, 0)
+        except httpx.HTTPError as error:
+            hit = Hit(kind, path, started, time.monotonic() - started, 0, error=repr(error))
             self.hits.append(hit)
             return hit, None
         hit = Hit(
@@ -92,7 +96,9 @@ class Load:
         return hit, response
 
     def _api(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Token {token}"})
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Token {token}"}, limits=LIMITS
+        )
 
     def _create(self) -> None:
         with self._api(self.agent_token) as client:
@@ -117,7 +123,7 @@ class Load:
                 self._stop.wait(0.3)
 
     def _browse(self) -> None:
-        with httpx.Client(base_url=self.base_url) as client:
+        with httpx.Client(base_url=self.base_url, limits=LIMITS) as client:
             signed_in = False
             etag = ""
             while not self._stop.is_set():

@@ -103,6 +103,17 @@ class Postgres:
             stdout=subprocess.DEVNULL,
         )
 
+    def crash(self) -> None:
+        """Stop as a crash would (``-m immediate``): every process quits at once, no
+        checkpoint; the next start replays the WAL (crash recovery)."""
+        _run(
+            _as_postgres(
+                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
     def destroy(self) -> None:
         if (self.data / "postmaster.pid").exists():
             _run(
@@ -124,6 +135,7 @@ class Redis:
         self.folder = folder
         self.port = port
         self.process: subprocess.Popen | None = None
+        self.frozen = False
 
     def url(self, db: int) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -144,9 +156,22 @@ class Redis:
 
     def stop(self) -> None:
         """Shut down as an operator would (``redis-cli shutdown``): clients are refused."""
+        if self.frozen:  # a run cut short while it was frozen: it could not answer
+            self.thaw()
         _run(["redis-cli", "-p", str(self.port), "shutdown"], check=False, capture_output=True)
         if self.process is not None:
             self.process.wait(timeout=30)
+
+    def freeze(self) -> None:
+        """SIGSTOP the server: it neither answers nor refuses; connections are still accepted
+        by the kernel and then hang (a Redis stuck on a slow disk, a paused VM)."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        """SIGCONT: the server reads what was sent while it was frozen and answers again."""
+        os.kill(self.process.pid, signal.SIGCONT)
+        self.frozen = False
 
     def _ping(self) -> bool:
         done = _run(["redis-cli", "-p", str(self.port), "ping"], check=False, capture_output=True)
