@@ -91,7 +91,7 @@ CONSOLE_STATUSES = (
 
 def _agent_locked(agent_id: int) -> StatusSpell | None:
     """Lock the agent (so their status changes one at a time) and return the open spell."""
-    list(User.objects.select_for_update().filter(pk=agent_id).values_list("pk"))
+    User.objects.select_for_update().filter(pk=agent_id).values_list("pk").first()
     return StatusSpell.objects.filter(agent_id=agent_id, ended_at__isnull=True).first()
 
 

@@ -199,32 +199,27 @@ class Agent(Staff):
     def on_start(self) -> None:
         super().on_start()
         self.on_form = {"call": "", "caller_phone": ""}
-        self.pollers = [gevent.spawn(self._poll_pop), gevent.spawn(self._poll_status)]
+        self.pollers = [
+            # The pop: 204 with nothing new; 200 when a call was put through that the form does
+            # not show yet (a race with the screen pop, which this user opens itself as soon
+            # as the switch acknowledges the answer).
+            gevent.spawn(
+                self._poll, 2, "/console/pop/", "GET /console/pop/ (poll)", 200, 204, form=True
+            ),
+            gevent.spawn(self._poll, 5, "/staffing/me/", "GET /staffing/me/ (poll)", 200),
+        ]
 
     def on_stop(self) -> None:
         gevent.killall(self.pollers)
 
-    def _poll_pop(self) -> None:
-        """The console's ``#pop`` poll: 204 with nothing new; 200 when a call was put through
-        that the form does not show yet (a race with the screen pop, which this user opens
-        itself as soon as the switch acknowledges the answer)."""
-        gevent.sleep(random.uniform(0, 2))
+    def _poll(self, seconds: float, path: str, name: str, *statuses: int, form=False) -> None:
+        """Ask for ``path`` every ``seconds`` as one of the console's htmx polls does (with the
+        call and phone on the form when it includes them)."""
+        gevent.sleep(random.uniform(0, seconds))
         while True:
-            self.get(
-                "/console/pop/",
-                "GET /console/pop/ (poll)",
-                200,
-                204,
-                params=self.on_form,
-                headers={"HX-Request": "true"},
-            )
-            gevent.sleep(2)
-
-    def _poll_status(self) -> None:
-        gevent.sleep(random.uniform(0, 5))
-        while True:
-            self.get("/staffing/me/", "GET /staffing/me/ (poll)", headers={"HX-Request": "true"})
-            gevent.sleep(5)
+            params = self.on_form if form else None  # the form as it stands now
+            self.get(path, name, *statuses, params=params, headers={"HX-Request": "true"})
+            gevent.sleep(seconds)
 
     @task
     def take_call(self) -> None:

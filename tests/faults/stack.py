@@ -95,20 +95,17 @@ class Postgres:
 
     def stop(self) -> None:
         """Stop at once: connections are cut, open transactions roll back."""
-        _run(
-            _as_postgres(
-                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self._pg_ctl_stop("fast")
 
     def crash(self) -> None:
         """Stop as a crash would (``-m immediate``): every process quits at once, no
         checkpoint; the next start replays the WAL (crash recovery)."""
+        self._pg_ctl_stop("immediate")
+
+    def _pg_ctl_stop(self, mode: str) -> None:
         _run(
             _as_postgres(
-                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
