@@ -21,19 +21,24 @@ class RoleBackend(ModelBackend):
     """Django's model backend, with each person's permissions read in one query and cached.
 
     Every API request checks a permission; this turns ModelBackend's two queries for it
-    into none most of the time.
+    into one read of the cache most of the time: the person's set is remembered with the
+    version of the grants it was read under, and both are read together.
     """
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            version = cache.get_or_set(_VERSION_KEY, 1, timeout=None)
-            key = f"permissions:{version}:{user_obj.pk}:{int(user_obj.is_superuser)}"
-            permissions = cache.get(key)
-            if permissions is None:
+            key = f"permissions:{user_obj.pk}:{int(user_obj.is_superuser)}"
+            found = cache.get_many([_VERSION_KEY, key])
+            version = found.get(_VERSION_KEY)
+            if version is None:
+                cache.add(_VERSION_KEY, 1, timeout=None)
+                version = cache.get(_VERSION_KEY, 1)
+            remembered_version, permissions = found.get(key, (None, None))
+            if remembered_version != version:
                 permissions = self._read_permissions(user_obj)
-                cache.set(key, permissions, timeout=PERMISSIONS_TTL)
+                cache.set(key, (version, permissions), timeout=PERMISSIONS_TTL)
             user_obj._perm_cache = permissions
         return user_obj._perm_cache
 

@@ -101,14 +101,15 @@ def merge(parts: list[PhaseResult]) -> PhaseResult:
 
 
 def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """Return the user+system CPU seconds each live process of ``pids`` used so far."""
+    """Return the user+system CPU seconds each live process of ``pids`` used so far, with
+    what its children that have ended used (the kernel adds theirs when they are reaped)."""
     used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+        used[pid] = sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
     return used
 
 
@@ -137,23 +138,42 @@ def _processes() -> Iterator[tuple[int, int, str]]:
 def process_groups(*, web_master: int | None, database: str) -> dict[str, list[int]]:
     """Return the pids of the client, the web server and PostgreSQL serving the bench.
 
-    PostgreSQL's share is its background processes and the backends connected to the bench
-    database; backends of other databases count as another tenant's load.
+    PostgreSQL's share is described at ``postgres_pids``.
     """
     groups: dict[str, list[int]] = {"client": [os.getpid()], "web": [], "postgres": []}
-    for pid, ppid, cmdline in _processes():
+    for pid, ppid, _cmdline in _processes():
         if web_master and web_master in (pid, ppid):
             groups["web"].append(pid)
-        elif cmdline.startswith("postgres") and (f" {database} " in cmdline or "(" not in cmdline):
-            groups["postgres"].append(pid)
+    groups["postgres"] = postgres_pids(database)
     return groups
+
+
+def postgres_pids(database: str) -> list[int]:
+    """Return the pids of PostgreSQL serving ``database``: the postmaster, its background
+    processes and the backends connected to ``database``.
+
+    Live backends of other databases count as another tenant's load; the postmaster also
+    holds every backend that has ended meanwhile (a connection closed at its age limit),
+    whichever database it served, so other work on the machine shows here too.
+    """
+    processes = list(_processes())
+    backends = [
+        (pid, ppid)
+        for pid, ppid, cmdline in processes
+        if cmdline.startswith("postgres:") and (f" {database} " in cmdline or "(" not in cmdline)
+    ]
+    postmasters = {ppid for _pid, ppid in backends}
+    return [pid for pid, _ppid in backends] + sorted(postmasters)
 
 
 class CpuMeter:
     """CPU cores used between ``start()`` and ``stop()``: by each group, and by the rest.
 
     The groups are listed at both ends: a process started meanwhile (a database connection
-    the web workers reopened) counts whole; one that ended meanwhile took its count with it.
+    the web workers reopened) counts whole. One that ended meanwhile is counted by its parent,
+    which must be in the group (PostgreSQL's postmaster, gunicorn's master): the parent's
+    figure then holds the whole of the child's, so what the child had used at the start is
+    taken off.
     """
 
     def __init__(self, list_groups: Callable[[], dict[str, list[int]]]) -> None:
@@ -170,7 +190,8 @@ class CpuMeter:
         for group, pids in self.list_groups().items():
             before, after = self.used.get(group, {}), _cpu_seconds(pids)
             spent = sum(max(0.0, used - before.get(pid, 0.0)) for pid, used in after.items())
-            cores[group] = spent / seconds
+            spent -= sum(used for pid, used in before.items() if pid not in after)
+            cores[group] = max(0.0, spent) / seconds
         busy = (_busy_seconds() - self.busy) / seconds
         cores["other"] = max(0.0, busy - sum(cores.values()))
         return cores

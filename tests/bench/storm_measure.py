@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.bench.load import CpuMeter, _processes, wait_quietly
+from tests.bench.load import CpuMeter, _processes, postgres_pids, wait_quietly
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = Path(__file__).with_name("storm_locust.py")
@@ -148,11 +148,7 @@ class MemorySampler(_Watch):
 
 def _cpu_groups(pids: dict[str, int], database: str, locust: list[int]) -> dict[str, list[int]]:
     groups = {name: _descendants(pid) for name, pid in pids.items()}
-    groups["postgres"] = [
-        pid
-        for pid, _ppid, cmdline in _processes()
-        if cmdline.startswith("postgres") and (f" {database} " in cmdline or "(" not in cmdline)
-    ]
+    groups["postgres"] = postgres_pids(database)
     groups["locust"] = [pid for root in locust for pid in _descendants(root)]
     return groups
 
